@@ -1,0 +1,89 @@
+import { type Command, isNoScriptError, type RedisClient } from '../client.js';
+import { endpointOf, evalArgs, wire } from './shared.js';
+
+/** The part of an ioredis client (`Redis`) the adapter uses: `call` and `pipeline`. */
+export interface IoredisLike {
+  call(command: string, ...args: string[]): Promise<unknown>;
+  pipeline(): {
+    call(command: string, ...args: string[]): unknown;
+    exec(): Promise<[Error | null, unknown][] | null>;
+  };
+  readonly options?: { host?: string; port?: number; db?: number; path?: string };
+}
+
+export interface IoredisAdapterOptions {
+  /** Name of the node in reports; must differ between nodes. @default `host:port/db` from the client's options */
+  readonly endpoint?: string;
+}
+
+/**
+ * Wrap an ioredis client (not a Cluster). Registers nothing on the client: scripts run with
+ * EVALSHA and fall back to EVAL on NOSCRIPT. Several commands for the node go in one pipeline.
+ *
+ * For quorum use, configure the client to fail fast instead of queueing while disconnected:
+ * `new Redis({ enableOfflineQueue: false, maxRetriesPerRequest: 0 })`. The core bounds every call
+ * with its own per-node timeout regardless.
+ */
+export function ioredisAdapter(client: IoredisLike, options: IoredisAdapterOptions = {}): RedisClient {
+  if (typeof client?.call !== 'function' || typeof client.pipeline !== 'function') {
+    throw new TypeError(
+      'ioredisAdapter(client) needs an ioredis Redis instance (with call() and pipeline())',
+    );
+  }
+  const o = client.options ?? {};
+  const endpoint = options.endpoint ?? endpointOf(o.host, o.port, o.db, o.path);
+
+  async function one(command: Command): Promise<unknown[]> {
+    const [name, args] = wire(command);
+    try {
+      return [await client.call(name, ...args)];
+    } catch (error) {
+      if (command.type === 'eval' && isNoScriptError(error)) {
+        return [await client.call('EVAL', ...evalArgs(command))];
+      }
+      throw error;
+    }
+  }
+
+  async function many(commands: readonly Command[]): Promise<unknown[]> {
+    const pipeline = client.pipeline();
+    for (const command of commands) {
+      const [name, args] = wire(command);
+      pipeline.call(name, ...args);
+    }
+    const results = await pipeline.exec();
+    if (results === null) throw new Error('ioredis pipeline returned no results');
+    const replies: unknown[] = results.map(([error, reply]) => error ?? reply);
+    // NOSCRIPT after a restart or SCRIPT FLUSH: run those commands again with EVAL, in order.
+    const missing = commands.flatMap((c, i) => (c.type === 'eval' && isNoScriptError(replies[i]) ? [i] : []));
+    if (missing.length > 0) {
+      const retry = client.pipeline();
+      for (const i of missing)
+        retry.call('EVAL', ...evalArgs(commands[i] as Extract<Command, { type: 'eval' }>));
+      const again = await retry.exec();
+      if (again === null) throw new Error('ioredis pipeline returned no results');
+      missing.forEach((i, k) => {
+        const [error, reply] = again[k]!;
+        replies[i] = error ?? reply;
+      });
+    }
+    return replies;
+  }
+
+  return {
+    endpoint,
+    exec(commands) {
+      if (commands.length === 1)
+        return one(commands[0]!).catch((error: unknown) => {
+          // An error reply is that command's answer, not a failed call.
+          if (isReplyError(error)) return [error];
+          throw error;
+        });
+      return many(commands);
+    },
+  };
+}
+
+function isReplyError(error: unknown): error is Error {
+  return error instanceof Error && error.name === 'ReplyError';
+}

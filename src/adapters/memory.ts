@@ -1,0 +1,232 @@
+import { type Command, type EvalCommand, isNoScriptError, type RedisClient, type Script } from '../client.js';
+import type { Clock } from '../clock.js';
+import { acquireScript, extendScript, releaseScript, repairScript } from '../scripts/index.js';
+
+interface Entry {
+  value: string;
+  /** Absolute expiry on the node's clock, or Infinity for no TTL. */
+  expiresAt: number;
+}
+
+type Impl = (node: MemoryNode, keys: readonly string[], args: readonly string[]) => unknown;
+
+/**
+ * The Lua scripts as the in-memory node runs them. Each mirrors its script line by line; the
+ * contract suite runs the same cases against this node and a real redis-server.
+ */
+const IMPLEMENTATIONS: ReadonlyMap<string, Impl> = new Map<string, Impl>([
+  [
+    acquireScript.name,
+    (node, keys, [value, ttl, count]) => {
+      const n = Number(count);
+      let counter = -1;
+      if (keys.length > n) {
+        const v = node.get(keys[n]!);
+        if (v !== null) counter = Number(v);
+      }
+      for (let i = 0; i < n; i++) if (node.get(keys[i]!) !== null) return [0, i + 1, counter];
+      for (let i = 0; i < n; i++) node.set(keys[i]!, value!, Number(ttl));
+      return [1, 0, counter];
+    },
+  ],
+  [
+    releaseScript.name,
+    (node, keys, [value]) => {
+      let deleted = 0;
+      let foreign = 0;
+      for (const key of keys) {
+        const v = node.get(key);
+        if (v === value) {
+          node.del(key);
+          deleted++;
+        } else if (v !== null) {
+          foreign++;
+        }
+      }
+      return [deleted, foreign];
+    },
+  ],
+  [
+    extendScript.name,
+    (node, keys, [value, ttl]) => {
+      let absent = 0;
+      let foreign = 0;
+      for (const key of keys) {
+        const v = node.get(key);
+        if (v === null) absent++;
+        else if (v !== value) foreign++;
+      }
+      if (absent + foreign > 0) return [0, absent, foreign];
+      for (const key of keys) node.pexpire(key, Number(ttl));
+      return [1, 0, 0];
+    },
+  ],
+  [
+    repairScript.name,
+    (node, keys, [value, ttl]) => {
+      for (let i = 0; i < keys.length; i++) {
+        const v = node.get(keys[i]!);
+        if (v !== null && v !== value) return [0, i + 1];
+      }
+      for (const key of keys) node.set(key, value!, Number(ttl));
+      return [1, 0];
+    },
+  ],
+]);
+
+let nextRunId = 1;
+
+/**
+ * An in-memory Redis node: strings with millisecond expiry on its own clock, a script cache
+ * (EVALSHA answers NOSCRIPT until EVAL loaded the script, as after a restart or SCRIPT FLUSH), and
+ * INFO with a run_id. For tests and simulations; it implements only what quorumlock sends.
+ */
+export class MemoryNode {
+  readonly #data = new Map<string, Entry>();
+  readonly #scripts = new Set<string>();
+  readonly #clock: Clock;
+  #runId: string;
+  #startedAt: number;
+  /** Reported as `maxmemory_policy` by INFO. */
+  maxmemoryPolicy = 'noeviction';
+
+  constructor(options: { clock?: Clock; runId?: string } = {}) {
+    this.#clock = options.clock ?? { now: () => Date.now() };
+    this.#runId = options.runId ?? newRunId();
+    this.#startedAt = this.#clock.now();
+  }
+
+  get runId(): string {
+    return this.#runId;
+  }
+
+  now(): number {
+    return this.#clock.now();
+  }
+
+  get(key: string): string | null {
+    const entry = this.#data.get(key);
+    if (!entry) return null;
+    if (entry.expiresAt <= this.#clock.now()) {
+      this.#data.delete(key);
+      return null;
+    }
+    return entry.value;
+  }
+
+  /** SET key value [PX ttl]. */
+  set(key: string, value: string, ttlMs?: number): void {
+    this.#data.set(key, {
+      value,
+      expiresAt: ttlMs === undefined ? Number.POSITIVE_INFINITY : this.#clock.now() + ttlMs,
+    });
+  }
+
+  del(key: string): boolean {
+    const present = this.get(key) !== null;
+    this.#data.delete(key);
+    return present;
+  }
+
+  /** PEXPIRE: false when the key is absent. */
+  pexpire(key: string, ttlMs: number): boolean {
+    if (this.get(key) === null) return false;
+    this.#data.get(key)!.expiresAt = this.#clock.now() + ttlMs;
+    return true;
+  }
+
+  /** PTTL: -2 absent, -1 no expiry, else ms left. */
+  pttl(key: string): number {
+    if (this.get(key) === null) return -2;
+    const at = this.#data.get(key)!.expiresAt;
+    return at === Number.POSITIVE_INFINITY ? -1 : at - this.#clock.now();
+  }
+
+  /** Live keys, sorted. */
+  keys(): string[] {
+    return [...this.#data.keys()].filter((k) => this.get(k) !== null).sort();
+  }
+
+  flushAll(): void {
+    this.#data.clear();
+  }
+
+  flushScripts(): void {
+    this.#scripts.clear();
+  }
+
+  /**
+   * A restart: the script cache is always lost; data is kept when `persist` (AOF with
+   * appendfsync always: expiries are absolute, so TTLs keep running) and wiped otherwise.
+   */
+  restart(options: { persist: boolean }): void {
+    if (!options.persist) this.#data.clear();
+    this.#scripts.clear();
+    this.#runId = newRunId();
+    this.#startedAt = this.#clock.now();
+  }
+
+  /** Run one command as redis-server would; an error reply is returned as an Error. */
+  execute(command: Command | { type: 'eval-source'; command: EvalCommand }): unknown {
+    if (command.type === 'info') return this.#info();
+    const evalCommand = command.type === 'eval' ? command : command.command;
+    const script = evalCommand.script;
+    if (command.type === 'eval' && !this.#scripts.has(script.sha)) {
+      return new Error('NOSCRIPT No matching script. Please use EVAL.');
+    }
+    const impl = IMPLEMENTATIONS.get(script.name);
+    if (!impl || !sameScript(script)) return new Error(`ERR unknown script ${script.name} in MemoryNode`);
+    this.#scripts.add(script.sha);
+    return impl(this, evalCommand.keys, evalCommand.args);
+  }
+
+  #info(): string {
+    const uptime = Math.max(0, Math.floor((this.#clock.now() - this.#startedAt) / 1000));
+    return [
+      '# Server',
+      'redis_version:7.0.0-memory',
+      `run_id:${this.#runId}`,
+      `uptime_in_seconds:${uptime}`,
+      '',
+      '# Memory',
+      `maxmemory_policy:${this.maxmemoryPolicy}`,
+      '',
+    ].join('\r\n');
+  }
+}
+
+const KNOWN = new Map([acquireScript, releaseScript, extendScript, repairScript].map((s) => [s.name, s.sha]));
+
+function sameScript(script: Script): boolean {
+  return KNOWN.get(script.name) === script.sha;
+}
+
+function newRunId(): string {
+  return (nextRunId++).toString(16).padStart(40, '0');
+}
+
+export interface MemoryAdapterOptions {
+  /** @default `memory:<run_id prefix>` */
+  readonly endpoint?: string;
+}
+
+/**
+ * A RedisClient over a MemoryNode, with the same EVALSHA-then-EVAL fallback as the real
+ * adapters. Replies arrive on a later microtask, never synchronously.
+ */
+export function memoryAdapter(node: MemoryNode, options: MemoryAdapterOptions = {}): RedisClient {
+  const endpoint = options.endpoint ?? `memory:${node.runId.replace(/^0+/, '')}`;
+  return {
+    endpoint,
+    async exec(commands) {
+      await Promise.resolve();
+      return commands.map((command) => {
+        const reply = node.execute(command);
+        if (command.type === 'eval' && isNoScriptError(reply)) {
+          return node.execute({ type: 'eval-source', command });
+        }
+        return reply;
+      });
+    },
+  };
+}

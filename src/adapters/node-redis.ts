@@ -1,0 +1,77 @@
+import { type Command, isNoScriptError, type RedisClient } from '../client.js';
+import { endpointOf, evalArgs, wire } from './shared.js';
+
+/** The part of a node-redis client (`createClient()`) the adapter uses. */
+export interface NodeRedisLike {
+  sendCommand(args: string[]): Promise<unknown>;
+  readonly options?: {
+    socket?: { host?: string; port?: number; path?: string };
+    database?: number;
+    url?: string;
+  };
+}
+
+export interface NodeRedisAdapterOptions {
+  /** Name of the node in reports; must differ between nodes. @default host:port/database from the client's options */
+  readonly endpoint?: string;
+}
+
+/**
+ * Wrap a node-redis (`redis` package, v4 and later) client. Registers nothing on the client:
+ * scripts go through `sendCommand` as EVALSHA with an EVAL fallback on NOSCRIPT. Commands issued
+ * together are written in one batch by node-redis's own pipelining.
+ *
+ * For quorum use, prefer `disableOfflineQueue: true` so a disconnected node fails at once.
+ */
+export function nodeRedisAdapter(client: NodeRedisLike, options: NodeRedisAdapterOptions = {}): RedisClient {
+  if (typeof client?.sendCommand !== 'function') {
+    throw new TypeError('nodeRedisAdapter(client) needs a node-redis client (with sendCommand())');
+  }
+  const endpoint = options.endpoint ?? nodeRedisEndpoint(client);
+
+  async function run(command: Command): Promise<unknown> {
+    const [name, args] = wire(command);
+    try {
+      return await client.sendCommand([name, ...args]);
+    } catch (error) {
+      if (command.type === 'eval' && isNoScriptError(error)) {
+        try {
+          return await client.sendCommand(['EVAL', ...evalArgs(command)]);
+        } catch (again) {
+          return replyOrThrow(again);
+        }
+      }
+      return replyOrThrow(error);
+    }
+  }
+
+  return {
+    endpoint,
+    async exec(commands) {
+      const replies = await Promise.allSettled(commands.map(run));
+      // A failed call (closed, refused) fails the whole exec; error replies stay in their slot.
+      const failed = replies.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      return replies.map((r) => (r as PromiseFulfilledResult<unknown>).value);
+    },
+  };
+}
+
+/** node-redis error replies are `ErrorReply` instances: keep them as the command's answer. */
+function replyOrThrow(error: unknown): Error {
+  if (error instanceof Error && error.constructor.name.endsWith('ErrorReply')) return error;
+  throw error;
+}
+
+function nodeRedisEndpoint(client: NodeRedisLike): string {
+  const o = client.options ?? {};
+  if (o.socket?.host || o.socket?.port || o.socket?.path) {
+    return endpointOf(o.socket.host, o.socket.port, o.database, o.socket.path);
+  }
+  if (o.url) {
+    const url = new URL(o.url);
+    const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : o.database;
+    return endpointOf(url.hostname, url.port || 6379, db ?? 0);
+  }
+  return endpointOf(undefined, undefined, o.database);
+}

@@ -1,0 +1,78 @@
+/**
+ * The seam between the core and a Redis node. The core imports no Redis client: everything it
+ * needs from a node is one `exec` call that carries one or more commands for that node, sent in
+ * one round trip where the client can (a pipeline), answered in the same order.
+ */
+
+/** A Lua script with its SHA1, computed once. */
+export interface Script {
+  /** Stable name, also used by the in-memory node to pick its implementation. */
+  readonly name: string;
+  readonly source: string;
+  /** Lowercase hex SHA1 of `source`, as `SCRIPT LOAD` returns it. */
+  readonly sha: string;
+}
+
+/** Run a script: EVALSHA first, EVAL when the node answers NOSCRIPT (R15). */
+export interface EvalCommand {
+  readonly type: 'eval';
+  readonly script: Script;
+  readonly keys: readonly string[];
+  readonly args: readonly string[];
+}
+
+/** `INFO <sections...>`; the reply is the raw INFO text. */
+export interface InfoCommand {
+  readonly type: 'info';
+  readonly sections: readonly string[];
+}
+
+export type Command = EvalCommand | InfoCommand;
+
+/**
+ * A reply as the client decoded it: integers as numbers, bulk strings as strings, arrays as
+ * arrays, nil as null. An error reply for one command is an `Error` in that command's slot.
+ */
+export type Reply = unknown;
+
+export interface RedisClient {
+  /**
+   * A stable name for the node, such as `127.0.0.1:7001/0`. Two adapters with the same endpoint
+   * are refused at construction; it also names the node in reports and errors.
+   */
+  readonly endpoint: string;
+  /**
+   * Send `commands` to this node in one call and resolve with one entry per command, in order:
+   * the decoded reply, or an `Error` for an error reply. Reject only when the call as a whole
+   * failed (connection closed, refused, client shut down). The core bounds every call with its
+   * own per-node timeout, so an adapter need not, and it must not queue forever on its own.
+   */
+  exec(commands: readonly Command[]): Promise<Reply[]>;
+}
+
+/** True for values that look like a RedisClient adapter. */
+export function isRedisClient(value: unknown): value is RedisClient {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { exec?: unknown }).exec === 'function' &&
+    typeof (value as { endpoint?: unknown }).endpoint === 'string'
+  );
+}
+
+/**
+ * Name the adapter a raw client needs, so the error can say what to do with it.
+ * Duck-typed: the core never imports a client library.
+ */
+export function rawClientKind(value: unknown): 'ioredis' | 'node-redis' | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.defineCommand === 'function' && typeof v.pipeline === 'function') return 'ioredis';
+  if (typeof v.sendCommand === 'function' && ('isOpen' in v || 'isReady' in v)) return 'node-redis';
+  return undefined;
+}
+
+/** NOSCRIPT is recognised by the first word of the error reply; the clients give it no code. */
+export function isNoScriptError(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}

@@ -1,0 +1,153 @@
+/**
+ * Errors and per-node reports. Reports are plain data, complete when handed out: no promises,
+ * nothing to await to learn what each node said.
+ */
+
+/** What one node answered in one round. */
+export type NodeOutcome =
+  /** acquire: the node set our keys */
+  | 'acquired'
+  /** acquire: a key on the node is held by another value */
+  | 'held'
+  /** renew: the node extended our keys */
+  | 'renewed'
+  /** release: the node deleted at least one of our keys */
+  | 'released'
+  /** renew / release: the node does not hold our value (absent or foreign, see `holder`) */
+  | 'not-held'
+  /** the node answered with an error, or the call failed (refused, closed) */
+  | 'error'
+  /** no answer within the per-node timeout: unknown, never a vote (R5) */
+  | 'timeout'
+  /** the operation was aborted before this node answered */
+  | 'aborted'
+  /** the round was decided before this node answered (its answer is not counted here) */
+  | 'pending'
+  /** this node is the same server as an earlier one (same run_id): its vote is ignored */
+  | 'duplicate';
+
+export interface NodeReport {
+  /** Index of the node in the client list given to the Redlock. */
+  readonly node: number;
+  readonly endpoint: string;
+  readonly outcome: NodeOutcome;
+  /** Milliseconds from the start of the round to this node's answer; null without an answer. */
+  readonly latencyMs: number | null;
+  /** For `not-held`: whether our keys were absent or held by another value. */
+  readonly holder?: 'absent' | 'foreign';
+  /** For `error` (and `duplicate`: the node it duplicates): what went wrong. */
+  readonly error?: Error;
+}
+
+export type AcquireFailure = 'contended' | 'unavailable' | 'validity-exhausted';
+
+/** One attempt of an acquisition: every node's answer and the verdict. */
+export interface AttemptReport {
+  /** 1-based attempt number. */
+  readonly attempt: number;
+  readonly outcome: 'acquired' | AcquireFailure | 'aborted';
+  /** Nodes that voted yes (counted, not duplicates). */
+  readonly votes: number;
+  readonly quorum: number;
+  /** Milliseconds from the first send to the decision, on the monotonic clock. */
+  readonly elapsedMs: number;
+  readonly nodes: readonly NodeReport[];
+}
+
+/** Base class of every error quorumlock throws on purpose. */
+export class QuorumlockError extends Error {
+  override name = 'QuorumlockError';
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Bad input: names the argument, the accepted range and what was received. */
+export class InvalidArgumentError extends TypeError {
+  override name = 'InvalidArgumentError';
+  readonly code = 'ERR_QUORUMLOCK_INVALID_ARGUMENT';
+  readonly argument: string;
+  readonly expected: string;
+  constructor(argument: string, expected: string, received: unknown, hint?: string) {
+    super(`${argument} must be ${expected}, received ${describe(received)}${hint ? `: ${hint}` : ''}`);
+    this.argument = argument;
+    this.expected = expected;
+  }
+}
+
+/** An acquisition that did not succeed within its retries, with every attempt's report. */
+export class LockAcquireError extends QuorumlockError {
+  override name = 'LockAcquireError';
+  /** Why the last attempt failed. */
+  readonly reason: AcquireFailure;
+  readonly resources: readonly string[];
+  readonly attempts: readonly AttemptReport[];
+  constructor(resources: readonly string[], attempts: readonly AttemptReport[]) {
+    const last = attempts[attempts.length - 1]!;
+    const reason = last.outcome as AcquireFailure;
+    super(
+      `ERR_QUORUMLOCK_${reason.toUpperCase().replace('-', '_')}`,
+      `acquire ${resources.join(', ')} failed after ${attempts.length} attempt${attempts.length === 1 ? '' : 's'}: ` +
+        `${reason}: ${summarizeNodes(last)}`,
+    );
+    this.reason = reason;
+    this.resources = resources;
+    this.attempts = attempts;
+  }
+  /** The nodes of the last attempt. */
+  get nodes(): readonly NodeReport[] {
+    return this.attempts[this.attempts.length - 1]!.nodes;
+  }
+}
+
+/**
+ * `2/5 votes (quorum 3) in 4.1 ms: 2 acquired, 2 held, 1 ECONNREFUSED`. Errors are grouped by
+ * their code or first word, so a message says what happened without a stack of node dumps.
+ */
+export function summarizeNodes(report: {
+  votes: number;
+  quorum: number;
+  elapsedMs: number;
+  nodes: readonly NodeReport[];
+}): string {
+  const counts = new Map<string, number>();
+  for (const n of report.nodes) {
+    const key = n.outcome === 'error' && n.error ? errorLabel(n.error) : n.outcome;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const parts = [...counts].map(([k, v]) => `${v} ${k}`);
+  return `${report.votes}/${report.nodes.length} votes (quorum ${report.quorum}) in ${report.elapsedMs.toFixed(1)} ms: ${parts.join(', ')}`;
+}
+
+/** One line per node, for test failures and the demo. */
+export function formatNodes(nodes: readonly NodeReport[]): string {
+  return nodes
+    .map(
+      (n) =>
+        `  node ${n.node} ${n.endpoint}: ${n.outcome}${n.holder ? ` (${n.holder})` : ''}` +
+        `${n.latencyMs === null ? '' : ` ${n.latencyMs.toFixed(1)} ms`}${n.error ? ` ${errorLabel(n.error)}: ${n.error.message}` : ''}`,
+    )
+    .join('\n');
+}
+
+function errorLabel(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code) return code;
+  const first = /^[A-Z][A-Z_]+\b/.exec(error.message);
+  return first ? first[0] : error.name;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    return String(value);
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === 'function') return 'a function';
+  const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
+  return ctor && ctor !== 'Object' ? `an instance of ${ctor}` : 'an object';
+}

@@ -1,0 +1,197 @@
+import { defaultRuntime, type Runtime } from './clock.js';
+import { InvalidArgumentError } from './errors.js';
+import type { RetryStrategy } from './retry.js';
+import { driftMs, MAX_TTL_MS, minTtlMs } from './validity.js';
+
+export interface RedlockOptions {
+  /**
+   * Retries after the first attempt: `3` means up to 4 attempts. Caps custom strategies too.
+   * @default 3
+   */
+  readonly retryCount?: number;
+  /** Base delay between attempts, in ms. @default 200 */
+  readonly retryDelay?: number;
+  /**
+   * The delay is `retryDelay + uniform(-retryJitter, +retryJitter)`, in ms; at most retryDelay.
+   * @default min(100, retryDelay)
+   */
+  readonly retryJitter?: number;
+  /** Clock rate error budget: drift = floor(ttl × driftFactor) + 2 ms. In [0, 1). @default 0.01 */
+  readonly driftFactor?: number;
+  /**
+   * Per-node timeout of every call, in ms. A node that has not answered by then is "unknown":
+   * not a vote, still sent the release. For acquire and renew it is capped at ttl − drift.
+   * @default max(50, 5% of ttl) for acquire and renew; for release, that of the lock's own TTL
+   *   when this Redlock took it, else 500
+   */
+  readonly nodeTimeoutMs?: number;
+  /** Prepended to every resource to form the Redis key. @default '' */
+  readonly keyPrefix?: string;
+  /** Injected clock, timers and randomness (simulation, tests). @default the system's */
+  readonly runtime?: Partial<Runtime>;
+}
+
+/** Per-call options of the acquire family. */
+export interface AcquireOptions {
+  /** Aborting rejects with `signal.reason` unchanged, after releasing what the attempt took. */
+  readonly signal?: AbortSignal;
+  /**
+   * Overall budget for the acquisition, in ms from the call: no attempt starts and no delay is
+   * slept past it. @default none (bounded by the retries)
+   */
+  readonly timeoutMs?: number;
+  /** Replaces the retry delays; still capped by `retryCount`. @default jittered retryDelay */
+  readonly retryStrategy?: RetryStrategy;
+}
+
+export interface OperationOptions {
+  readonly signal?: AbortSignal;
+}
+
+export const DEFAULTS = Object.freeze({
+  retryCount: 3,
+  retryDelay: 200,
+  retryJitter: 100,
+  driftFactor: 0.01,
+  keyPrefix: '',
+  releaseNodeTimeoutMs: 500,
+});
+
+export interface ResolvedOptions {
+  readonly retryCount: number;
+  readonly retryDelay: number;
+  readonly retryJitter: number;
+  readonly driftFactor: number;
+  readonly nodeTimeoutMs: number | undefined;
+  readonly keyPrefix: string;
+}
+
+const MAX_RETRY_COUNT = 1_000_000;
+const MAX_DELAY_MS = MAX_TTL_MS;
+
+export function resolveOptions(options: RedlockOptions | undefined): {
+  options: ResolvedOptions;
+  runtime: Runtime;
+} {
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    throw new InvalidArgumentError('options', 'an object or undefined', options);
+  }
+  const o = options ?? {};
+  const retryCount = o.retryCount ?? DEFAULTS.retryCount;
+  requireInteger('options.retryCount', retryCount, 0, MAX_RETRY_COUNT);
+  const retryDelay = o.retryDelay ?? DEFAULTS.retryDelay;
+  requireNumber('options.retryDelay', retryDelay, 0, MAX_DELAY_MS);
+  const retryJitter = o.retryJitter ?? Math.min(DEFAULTS.retryJitter, retryDelay);
+  requireNumber('options.retryJitter', retryJitter, 0, retryDelay, 'retryJitter may not exceed retryDelay');
+  const driftFactor = o.driftFactor ?? DEFAULTS.driftFactor;
+  if (typeof driftFactor !== 'number' || !(driftFactor >= 0 && driftFactor < 1)) {
+    throw new InvalidArgumentError('options.driftFactor', 'a number in [0, 1)', driftFactor);
+  }
+  if (o.nodeTimeoutMs !== undefined) requireInteger('options.nodeTimeoutMs', o.nodeTimeoutMs, 1, MAX_TTL_MS);
+  const keyPrefix = o.keyPrefix ?? DEFAULTS.keyPrefix;
+  if (typeof keyPrefix !== 'string')
+    throw new InvalidArgumentError('options.keyPrefix', 'a string', keyPrefix);
+  const runtime = { ...defaultRuntime(), ...definedOnly(o.runtime ?? {}) };
+  for (const [name, method] of [
+    ['clock', 'now'],
+    ['timers', 'setTimeout'],
+    ['timers', 'clearTimeout'],
+    ['random', 'fill'],
+    ['random', 'float'],
+    ['wallClock', 'now'],
+  ] as const) {
+    const part = runtime[name] as unknown as Record<string, unknown>;
+    if (typeof part?.[method] !== 'function') {
+      throw new InvalidArgumentError(`options.runtime.${name}.${method}`, 'a function', part?.[method]);
+    }
+  }
+  return {
+    options: Object.freeze({
+      retryCount,
+      retryDelay,
+      retryJitter,
+      driftFactor,
+      nodeTimeoutMs: o.nodeTimeoutMs,
+      keyPrefix,
+    }),
+    runtime,
+  };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function requireInteger(
+  name: string,
+  value: unknown,
+  min: number,
+  max: number,
+): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(name, `an integer in [${min}, ${max}]`, value);
+  }
+}
+
+export function requireNumber(
+  name: string,
+  value: unknown,
+  min: number,
+  max: number,
+  hint?: string,
+): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new InvalidArgumentError(name, `a finite number in [${min}, ${max}]`, value, hint);
+  }
+}
+
+/** A TTL must be a positive integer that leaves at least 1 ms of validity after the drift. */
+export function requireTtl(name: string, ttl: unknown, driftFactor: number): asserts ttl is number {
+  requireInteger(name, ttl, 1, MAX_TTL_MS);
+  if (ttl - driftMs(ttl, driftFactor) < 1) {
+    throw new InvalidArgumentError(
+      name,
+      `an integer in [${minTtlMs(driftFactor)}, ${MAX_TTL_MS}] (larger than its drift of floor(ttl × ${driftFactor}) + 2 ms)`,
+      ttl,
+    );
+  }
+}
+
+export const MAX_RESOURCES = 1024;
+
+/** `string | string[]`: non-empty strings, no duplicates. Returns the list. */
+export function requireResources(name: string, resource: unknown): readonly string[] {
+  if (typeof resource === 'string') {
+    if (resource.length === 0)
+      throw new InvalidArgumentError(name, 'a non-empty string or array of them', resource);
+    return [resource];
+  }
+  if (!Array.isArray(resource) || resource.length === 0 || resource.length > MAX_RESOURCES) {
+    throw new InvalidArgumentError(
+      name,
+      `a non-empty string or an array of 1 to ${MAX_RESOURCES} of them`,
+      resource,
+    );
+  }
+  const seen = new Set<string>();
+  resource.forEach((r, i) => {
+    if (typeof r !== 'string' || r.length === 0) {
+      throw new InvalidArgumentError(`${name}[${i}]`, 'a non-empty string', r);
+    }
+    if (seen.has(r)) throw new InvalidArgumentError(`${name}[${i}]`, 'a resource not already in the list', r);
+    seen.add(r);
+  });
+  return Object.freeze([...resource]);
+}
+
+export function requireValue(name: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new InvalidArgumentError(name, 'a non-empty string (the lock value)', value);
+  }
+}
+
+export function requireSignal(name: string, signal: unknown): asserts signal is AbortSignal | undefined {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(name, 'an AbortSignal or undefined', signal);
+  }
+}

@@ -1,0 +1,550 @@
+import { isRedisClient, type RedisClient, rawClientKind } from './client.js';
+import type { Runtime } from './clock.js';
+import { type AttemptReport, InvalidArgumentError, LockAcquireError, type NodeReport } from './errors.js';
+import { Lock, type LockOwner } from './lock.js';
+import {
+  type AcquireOptions,
+  DEFAULTS,
+  type OperationOptions,
+  type RedlockOptions,
+  type ResolvedOptions,
+  requireInteger,
+  requireResources,
+  requireSignal,
+  requireTtl,
+  requireValue,
+  resolveOptions,
+} from './options.js';
+import { type NodeState, type RoundResult, runRound, type Verdict } from './quorum.js';
+import { jitteredRetry, type RetryContext, type RetryStrategy, sleep } from './retry.js';
+import {
+  acquireScript,
+  extendScript,
+  parseAcquireReply,
+  parseExtendReply,
+  parseReleaseReply,
+  parseRepairReply,
+  releaseScript,
+  repairScript,
+} from './scripts/index.js';
+import { deadlineMs, nodeTimeoutMs, quorumOf } from './validity.js';
+
+/** The outcome of a release: every node's answer, after every node answered or timed out. */
+export interface ReleaseResult {
+  readonly resources: readonly string[];
+  /** Nodes that deleted at least one of our keys. */
+  readonly releasedCount: number;
+  /** Nodes where our value was not there (expired, never set, or taken by someone else since). */
+  readonly notHeldCount: number;
+  /** Nodes that errored or timed out: their keys, if any, expire on their own. */
+  readonly failedCount: number;
+  readonly nodes: readonly NodeReport[];
+}
+
+/** The outcome of a renew, for callers that want more than a boolean. */
+export interface RenewResult {
+  readonly renewed: boolean;
+  /** Why not: the local deadline had passed, the lock was released, or the vote was lost or too late. */
+  readonly reason?: 'expired' | 'released' | 'no-quorum' | 'validity-exhausted';
+  /** New validity in ms (0 when not renewed). */
+  readonly validityMs: number;
+  readonly votes: number;
+  readonly quorum: number;
+  readonly nodes: readonly NodeReport[];
+}
+
+const VALUE_BYTES = 16;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Bound on how many live locks the registry keeps before sweeping expired ones. */
+const REGISTRY_SWEEP_AT = 1024;
+
+/**
+ * Redlock over N independent Redis masters. A lock is granted only when a majority of nodes
+ * set it within its validity; see DESIGN.md for every rule and the test that enforces it.
+ */
+export class Redlock implements LockOwner {
+  /** floor(N/2) + 1. */
+  readonly quorum: number;
+  readonly options: ResolvedOptions;
+  readonly #nodes: readonly NodeState[];
+  readonly #runtime: Runtime;
+  readonly #live = new Map<string, Lock>();
+  #sweepAt = REGISTRY_SWEEP_AT;
+  #inFlight = 0;
+  #idleWaiters: Array<() => void> = [];
+  readonly #valueBytes = new Uint8Array(VALUE_BYTES);
+  readonly #track = (delta: 1 | -1) => {
+    this.#inFlight += delta;
+    if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  };
+  readonly #onInfo = (node: NodeState, info: string) => this.#checkInfo(node, info);
+
+  constructor(clients: readonly RedisClient[], options?: RedlockOptions) {
+    if (!Array.isArray(clients) || clients.length === 0) {
+      throw new InvalidArgumentError('clients', 'a non-empty array of RedisClient adapters', clients);
+    }
+    const endpoints = new Map<string, number>();
+    this.#nodes = clients.map((client: unknown, index) => {
+      if (!isRedisClient(client)) {
+        const raw = rawClientKind(client);
+        const hint = raw
+          ? `wrap a raw ${raw} client with ${raw === 'ioredis' ? 'ioredisAdapter(client)' : 'nodeRedisAdapter(client)'}`
+          : 'an adapter has `endpoint: string` and `exec(commands)`';
+        throw new InvalidArgumentError(`clients[${index}]`, 'a RedisClient adapter', client, hint);
+      }
+      const previous = endpoints.get(client.endpoint);
+      if (previous !== undefined) {
+        throw new InvalidArgumentError(
+          `clients[${index}]`,
+          'a node not already in the list',
+          client.endpoint,
+          `same endpoint as clients[${previous}]; Redlock needs N independent masters`,
+        );
+      }
+      endpoints.set(client.endpoint, index);
+      return { index, client, endpoint: client.endpoint, identity: 'unknown', runId: undefined };
+    });
+    const resolved = resolveOptions(options);
+    this.options = resolved.options;
+    this.#runtime = resolved.runtime;
+    this.quorum = quorumOf(clients.length);
+    if (clients.length % 2 === 0) {
+      process.emitWarning(
+        `Redlock over ${clients.length} nodes needs ${this.quorum} votes and tolerates no more failures than ${clients.length - 1} nodes would; use an odd number`,
+        { code: 'QUORUMLOCK_EVEN_N' },
+      );
+    }
+  }
+
+  /** The number of nodes. */
+  get size(): number {
+    return this.#nodes.length;
+  }
+
+  /**
+   * Acquire `resource` (or every resource of an array, all or nothing on each node) for `ttl` ms.
+   * Resolves with the Lock, or null when no attempt won a quorum within its validity. Rejects
+   * only on bad input or abort (with `signal.reason` unchanged).
+   */
+  async acquireLock(
+    resource: string | readonly string[],
+    ttl: number,
+    options?: AcquireOptions,
+  ): Promise<Lock | null> {
+    try {
+      return await this.acquire(resource, ttl, options);
+    } catch (error) {
+      if (error instanceof LockAcquireError) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * As `acquireLock`, with `retryStrategy(attempt, context)` choosing the delay after each failed
+   * attempt; a negative number or null stops. Still capped by `retryCount`.
+   */
+  acquireLockWithCustomRetry(
+    resource: string | readonly string[],
+    ttl: number,
+    retryStrategy: RetryStrategy,
+    options?: Omit<AcquireOptions, 'retryStrategy'>,
+  ): Promise<Lock | null> {
+    if (typeof retryStrategy !== 'function') {
+      return Promise.reject(
+        new InvalidArgumentError(
+          'retryStrategy',
+          'a function (attempt, context) => number | null',
+          retryStrategy,
+        ),
+      );
+    }
+    return this.acquireLock(resource, ttl, { ...options, retryStrategy });
+  }
+
+  /**
+   * As `acquireLock`, but a failure rejects with a LockAcquireError that carries every attempt's
+   * per-node report and says why: contended, unavailable or validity-exhausted.
+   */
+  async acquire(
+    resource: string | readonly string[],
+    ttl: number,
+    options: AcquireOptions = {},
+  ): Promise<Lock> {
+    const resources = requireResources('resource', resource);
+    requireTtl('ttl', ttl, this.options.driftFactor);
+    const { signal, timeoutMs, retryStrategy } = options ?? {};
+    requireSignal('options.signal', signal);
+    if (timeoutMs !== undefined) requireInteger('options.timeoutMs', timeoutMs, 0, 2_147_483_647);
+    if (retryStrategy !== undefined && typeof retryStrategy !== 'function') {
+      throw new InvalidArgumentError(
+        'options.retryStrategy',
+        'a function (attempt, context) => number | null',
+        retryStrategy,
+      );
+    }
+    const { clock, timers, random } = this.#runtime;
+    const strategy = retryStrategy ?? jitteredRetry(this.options.retryDelay, this.options.retryJitter);
+    const keys = this.#keys(resources);
+    const began = clock.now();
+    const until = timeoutMs === undefined ? Number.POSITIVE_INFINITY : began + timeoutMs;
+    const reports: AttemptReport[] = [];
+    for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) throw signal.reason;
+      const outcome = await this.#attempt(resource, resources, keys, ttl, attempt, signal);
+      if (outcome instanceof Lock) return outcome;
+      reports.push(outcome);
+      if (outcome.outcome === 'aborted') throw signal!.reason;
+      if (attempt > this.options.retryCount) break;
+      const context: RetryContext = Object.freeze({
+        lastAttempt: outcome,
+        elapsedMs: clock.now() - began,
+        random: () => random.float(),
+      });
+      const delay = strategy(attempt, context);
+      if (delay === null) break;
+      if (typeof delay !== 'number' || Number.isNaN(delay)) {
+        throw new InvalidArgumentError(
+          'retryStrategy(attempt, context)',
+          'a number of ms (negative or null to stop)',
+          delay,
+        );
+      }
+      if (delay < 0) break;
+      if (clock.now() + delay >= until) break;
+      await sleep(timers, delay, signal);
+    }
+    throw new LockAcquireError(resources, reports);
+  }
+
+  /**
+   * Extend a lock on a quorum (R7). For a lock this Redlock holds, refused locally once its
+   * deadline has passed, and the Lock's validity is updated on success. A value from elsewhere
+   * gets the strict server-side renew only. Never re-creates keys unless the strict renew
+   * already reached quorum (R8).
+   */
+  async renewLock(
+    resource: string | readonly string[],
+    value: string,
+    ttl: number,
+    options?: OperationOptions,
+  ): Promise<boolean> {
+    return (await this.renew(resource, value, ttl, options)).renewed;
+  }
+
+  /** As `renewLock`, with the per-node report. */
+  async renew(
+    resource: string | readonly string[],
+    value: string,
+    ttl: number,
+    options?: OperationOptions,
+  ): Promise<RenewResult> {
+    const resources = requireResources('resource', resource);
+    requireValue('value', value);
+    requireTtl('ttl', ttl, this.options.driftFactor);
+    requireSignal('options.signal', options?.signal);
+    const lock = this.#live.get(value);
+    const own = lock !== undefined && sameList(lock.resources, resources) ? lock : undefined;
+    return this.#renew(resources, value, ttl, own, options?.signal);
+  }
+
+  /** Compare-and-delete on every node (R6); resolves when every node answered or timed out. */
+  async releaseLock(
+    resource: string | readonly string[],
+    value: string,
+    options?: OperationOptions,
+  ): Promise<ReleaseResult> {
+    const resources = requireResources('resource', resource);
+    requireValue('value', value);
+    requireSignal('options.signal', options?.signal);
+    const lock = this.#live.get(value);
+    if (lock && sameList(lock.resources, resources)) return this.release(lock, options);
+    return this.#release(resources, value, this.#releaseTimeout(undefined), options?.signal);
+  }
+
+  /** @internal LockOwner */
+  release(lock: Lock, options?: OperationOptions): Promise<ReleaseResult> {
+    requireSignal('options.signal', options?.signal);
+    lock._markReleased();
+    this.#live.delete(lock.value);
+    return this.#release(lock.resources, lock.value, this.#releaseTimeout(lock.ttl), options?.signal);
+  }
+
+  /** @internal LockOwner */
+  async renewHeld(lock: Lock, ttl: number, options?: OperationOptions): Promise<boolean> {
+    requireTtl('ttl', ttl, this.options.driftFactor);
+    requireSignal('options.signal', options?.signal);
+    return (await this.#renew(lock.resources, lock.value, ttl, lock, options?.signal)).renewed;
+  }
+
+  /**
+   * Resolves once every node call this Redlock started has answered or timed out, stragglers of
+   * decided rounds included. For tests and graceful shutdown: after it, no timer of ours is left.
+   */
+  idle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  async #attempt(
+    resource: string | readonly string[],
+    resources: readonly string[],
+    keys: readonly string[],
+    ttl: number,
+    attempt: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Lock | AttemptReport> {
+    const { clock, wallClock } = this.#runtime;
+    const value = this.#newValue();
+    const timeoutMs = nodeTimeoutMs(ttl, this.options.driftFactor, this.options.nodeTimeoutMs);
+    const round = await this.#round(
+      { type: 'eval', script: acquireScript, keys, args: [value, String(ttl), String(keys.length)] },
+      classifyAcquire,
+      timeoutMs,
+      'vote',
+      signal,
+    );
+    const deadline = deadlineMs(round.startMs, ttl, this.options.driftFactor);
+    const now = clock.now();
+    const outcome =
+      round.decision === 'aborted'
+        ? 'aborted'
+        : round.decision !== 'won'
+          ? classifyFailure(round, this.quorum)
+          : now < deadline
+            ? 'acquired'
+            : 'validity-exhausted';
+    const report: AttemptReport = Object.freeze({
+      attempt,
+      outcome,
+      votes: round.votes,
+      quorum: this.quorum,
+      elapsedMs: round.decidedMs - round.startMs,
+      nodes: round.nodes,
+    });
+    if (outcome === 'acquired') {
+      const lock = new Lock({
+        resource,
+        resources,
+        value,
+        ttl,
+        attempts: attempt,
+        report,
+        deadlineMs: deadline,
+        clock,
+        wallNow: wallClock.now(),
+        owner: this,
+      });
+      this.#register(lock);
+      return lock;
+    }
+    // Every node gets the release, those that errored or timed out included: their SET may
+    // have landed (R5). Done before the next attempt, so a client never blocks itself (R9).
+    await this.#release(resources, value, timeoutMs, undefined);
+    return report;
+  }
+
+  async #renew(
+    resources: readonly string[],
+    value: string,
+    ttl: number,
+    lock: Lock | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<RenewResult> {
+    const { clock, wallClock } = this.#runtime;
+    const refused = (reason: 'expired' | 'released'): RenewResult => ({
+      renewed: false,
+      reason,
+      validityMs: 0,
+      votes: 0,
+      quorum: this.quorum,
+      nodes: [],
+    });
+    if (lock?.released) return refused('released');
+    if (lock && clock.now() >= lock.deadlineMs) return refused('expired');
+    if (signal?.aborted) throw signal.reason;
+    const keys = this.#keys(resources);
+    const timeoutMs = nodeTimeoutMs(ttl, this.options.driftFactor, this.options.nodeTimeoutMs);
+    const round = await this.#round(
+      { type: 'eval', script: extendScript, keys, args: [value, String(ttl)] },
+      classifyExtend,
+      timeoutMs,
+      'vote',
+      signal,
+    );
+    if (round.decision === 'aborted') throw signal!.reason;
+    const deadline = deadlineMs(round.startMs, ttl, this.options.driftFactor);
+    const result = (renewed: boolean, reason?: RenewResult['reason']): RenewResult => ({
+      renewed,
+      ...(reason ? { reason } : {}),
+      validityMs: renewed ? deadline - clock.now() : 0,
+      votes: round.votes,
+      quorum: this.quorum,
+      nodes: round.nodes,
+    });
+    if (round.decision !== 'won') return result(false, 'no-quorum');
+    if (clock.now() >= deadline) return result(false, 'validity-exhausted');
+    if (lock?.released) return result(false, 'released');
+    lock?._renewed(deadline, wallClock.now());
+    // R8: the strict renew reached quorum, so we held a majority throughout; only now may
+    // nodes that answered "absent" get our key back (restoring redundancy after a restart).
+    const absent = round.nodes
+      .filter((n) => n.outcome === 'not-held' && n.holder === 'absent')
+      .map((n) => n.node);
+    if (absent.length > 0) await this.#repair(absent, keys, value, ttl, timeoutMs);
+    return result(true);
+  }
+
+  async #repair(
+    indexes: readonly number[],
+    keys: readonly string[],
+    value: string,
+    ttl: number,
+    timeoutMs: number,
+  ) {
+    const nodes = indexes.map((i) => this.#nodes[i]!);
+    await runRound({
+      nodes,
+      command: { type: 'eval', script: repairScript, keys, args: [value, String(ttl)] },
+      classify: (reply) =>
+        parseRepairReply(reply)
+          ? { outcome: 'renewed', yes: true }
+          : { outcome: 'not-held', yes: false, holder: 'foreign' },
+      timeoutMs,
+      quorum: nodes.length,
+      mode: 'all',
+      signal: undefined,
+      runtime: this.#runtime,
+      onInfo: this.#onInfo,
+      track: this.#track,
+    });
+  }
+
+  async #release(
+    resources: readonly string[],
+    value: string,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ReleaseResult> {
+    const round = await this.#round(
+      { type: 'eval', script: releaseScript, keys: this.#keys(resources), args: [value] },
+      classifyRelease,
+      timeoutMs,
+      'all',
+      signal,
+    );
+    if (round.decision === 'aborted') throw signal!.reason;
+    let releasedCount = 0;
+    let notHeldCount = 0;
+    for (const n of round.nodes) {
+      if (n.outcome === 'released') releasedCount++;
+      else if (n.outcome === 'not-held') notHeldCount++;
+    }
+    return Object.freeze({
+      resources,
+      releasedCount,
+      notHeldCount,
+      failedCount: round.nodes.length - releasedCount - notHeldCount,
+      nodes: round.nodes,
+    });
+  }
+
+  #round(
+    command: Parameters<typeof runRound>[0]['command'],
+    classify: (reply: unknown) => Verdict,
+    timeoutMs: number,
+    mode: 'vote' | 'all',
+    signal: AbortSignal | undefined,
+  ): Promise<RoundResult> {
+    return runRound({
+      nodes: this.#nodes,
+      command,
+      classify,
+      timeoutMs,
+      quorum: this.quorum,
+      mode,
+      signal,
+      runtime: this.#runtime,
+      onInfo: this.#onInfo,
+      track: this.#track,
+    });
+  }
+
+  #releaseTimeout(ttl: number | undefined): number {
+    if (this.options.nodeTimeoutMs !== undefined) return this.options.nodeTimeoutMs;
+    return ttl === undefined
+      ? DEFAULTS.releaseNodeTimeoutMs
+      : nodeTimeoutMs(ttl, this.options.driftFactor, undefined);
+  }
+
+  #keys(resources: readonly string[]): string[] {
+    const prefix = this.options.keyPrefix;
+    return prefix ? resources.map((r) => prefix + r) : (resources as string[]);
+  }
+
+  #newValue(): string {
+    const bytes = this.#valueBytes;
+    this.#runtime.random.fill(bytes);
+    let out = '';
+    for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
+    return out;
+  }
+
+  #register(lock: Lock): void {
+    this.#live.set(lock.value, lock);
+    if (this.#live.size < this.#sweepAt) return;
+    // Amortised sweep: locks past their deadline can no longer be renewed, so forget them.
+    for (const [value, l] of this.#live) if (l.remainingMs() === 0) this.#live.delete(value);
+    this.#sweepAt = Math.max(REGISTRY_SWEEP_AT, this.#live.size * 2);
+  }
+
+  #checkInfo(node: NodeState, info: string): void {
+    for (const other of this.#nodes) {
+      if (other !== node && other.runId !== undefined && other.runId === node.runId) {
+        process.emitWarning(
+          `nodes ${other.index} (${other.endpoint}) and ${node.index} (${node.endpoint}) are the same Redis server (run_id ${node.runId}): only one of their votes counts`,
+          { code: 'QUORUMLOCK_DUPLICATE_NODE' },
+        );
+      }
+    }
+    const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+    if (policy !== undefined && policy !== 'noeviction') {
+      process.emitWarning(
+        `node ${node.index} (${node.endpoint}) has maxmemory-policy ${policy}: eviction can delete lock keys early and break mutual exclusion; use noeviction`,
+        { code: 'QUORUMLOCK_EVICTION_POLICY' },
+      );
+    }
+  }
+}
+
+function classifyAcquire(reply: unknown): Verdict {
+  return parseAcquireReply(reply).acquired
+    ? { outcome: 'acquired', yes: true }
+    : { outcome: 'held', yes: false };
+}
+
+function classifyExtend(reply: unknown): Verdict {
+  const r = parseExtendReply(reply);
+  if (r.extended) return { outcome: 'renewed', yes: true };
+  return { outcome: 'not-held', yes: false, holder: r.foreign > 0 ? 'foreign' : 'absent' };
+}
+
+function classifyRelease(reply: unknown): Verdict {
+  const r = parseReleaseReply(reply);
+  if (r.deleted > 0) return { outcome: 'released', yes: true };
+  return { outcome: 'not-held', yes: false, holder: r.foreign > 0 ? 'foreign' : 'absent' };
+}
+
+/** "contended" when the held answers alone make quorum impossible; otherwise "unavailable". */
+function classifyFailure(round: RoundResult, quorum: number): 'contended' | 'unavailable' {
+  let held = 0;
+  for (const n of round.nodes) if (n.outcome === 'held') held++;
+  return held > round.nodes.length - quorum ? 'contended' : 'unavailable';
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

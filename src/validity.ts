@@ -1,0 +1,36 @@
+/** Pure drift and validity arithmetic (R4). All times in ms on the monotonic clock. */
+
+/** Largest TTL accepted: the largest delay a Node timer can wait (about 24.8 days). */
+export const MAX_TTL_MS = 2_147_483_647;
+
+/** drift = floor(ttl × driftFactor) + 2 ms: rate error plus Redis's 1 ms expiry precision and 1 ms minimum. */
+export function driftMs(ttlMs: number, driftFactor: number): number {
+  return Math.floor(ttlMs * driftFactor) + 2;
+}
+
+/** The moment a lock taken with a round started at `startMs` stops being safe to act under. */
+export function deadlineMs(startMs: number, ttlMs: number, driftFactor: number): number {
+  return startMs + ttlMs - driftMs(ttlMs, driftFactor);
+}
+
+/** The smallest TTL that leaves at least 1 ms of validity for the given drift factor. */
+export function minTtlMs(driftFactor: number): number {
+  let ttl = 3;
+  while (ttl - driftMs(ttl, driftFactor) < 1) ttl++;
+  return ttl;
+}
+
+/**
+ * The per-node timeout for a round with this TTL: the configured one, or max(50 ms, 5% of ttl),
+ * never more than ttl − drift (past that a vote could not count anyway).
+ */
+export function nodeTimeoutMs(ttlMs: number, driftFactor: number, configured: number | undefined): number {
+  const cap = ttlMs - driftMs(ttlMs, driftFactor);
+  const wanted = configured ?? Math.max(50, Math.floor(ttlMs * 0.05));
+  return Math.max(1, Math.min(wanted, cap));
+}
+
+/** q = floor(N/2) + 1 (R1). */
+export function quorumOf(n: number): number {
+  return Math.floor(n / 2) + 1;
+}
