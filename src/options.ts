@@ -1,7 +1,7 @@
 import { defaultRuntime, type Runtime } from './clock.js';
 import { InvalidArgumentError } from './errors.js';
 import type { RetryStrategy } from './retry.js';
-import { driftMs, MAX_TTL_MS, minTtlMs } from './validity.js';
+import { MAX_TTL_MS, minTtlMs } from './validity.js';
 
 export interface RedlockOptions {
   /**
@@ -145,13 +145,13 @@ export function requireNumber(
   }
 }
 
-/** A TTL must be a positive integer that leaves at least 1 ms of validity after the drift. */
+/** A TTL must be an integer that leaves at least 1 ms of validity after its drift. */
 export function requireTtl(name: string, ttl: unknown, driftFactor: number): asserts ttl is number {
-  requireInteger(name, ttl, 1, MAX_TTL_MS);
-  if (ttl - driftMs(ttl, driftFactor) < 1) {
+  const min = minTtlMs(driftFactor);
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < min || ttl > MAX_TTL_MS) {
     throw new InvalidArgumentError(
       name,
-      `an integer in [${minTtlMs(driftFactor)}, ${MAX_TTL_MS}] (larger than its drift of floor(ttl × ${driftFactor}) + 2 ms)`,
+      `an integer in [${min}, ${MAX_TTL_MS}] ms (above its drift of floor(ttl × ${driftFactor}) + 2 ms)`,
       ttl,
     );
   }

@@ -3,7 +3,8 @@ import type { Clock } from '../clock.js';
 import { acquireScript, extendScript, releaseScript, repairScript } from '../scripts/index.js';
 
 interface Entry {
-  value: string;
+  /** A string, or a list (only so that tests can provoke WRONGTYPE as redis-server does). */
+  value: string | readonly string[];
   /** Absolute expiry on the node's clock, or Infinity for no TTL. */
   expiresAt: number;
 }
@@ -75,6 +76,7 @@ const IMPLEMENTATIONS: ReadonlyMap<string, Impl> = new Map<string, Impl>([
 ]);
 
 let nextRunId = 1;
+const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 
 /**
  * An in-memory Redis node: strings with millisecond expiry on its own clock, a script cache
@@ -104,14 +106,31 @@ export class MemoryNode {
     return this.#clock.now();
   }
 
+  /** GET; throws the WRONGTYPE error reply for a list, as redis-server answers. */
   get(key: string): string | null {
-    const entry = this.#data.get(key);
+    const entry = this.#live(key);
     if (!entry) return null;
-    if (entry.expiresAt <= this.#clock.now()) {
-      this.#data.delete(key);
-      return null;
-    }
+    if (typeof entry.value !== 'string') throw new Error(WRONGTYPE);
     return entry.value;
+  }
+
+  /** RPUSH key value: makes `key` a list. */
+  rpush(key: string, value: string): void {
+    const entry = this.#live(key);
+    if (entry && typeof entry.value === 'string') throw new Error(WRONGTYPE);
+    this.#data.set(key, {
+      value: [...((entry?.value as string[]) ?? []), value],
+      expiresAt: entry?.expiresAt ?? Number.POSITIVE_INFINITY,
+    });
+  }
+
+  #live(key: string): Entry | undefined {
+    const entry = this.#data.get(key);
+    if (entry && entry.expiresAt <= this.#clock.now()) {
+      this.#data.delete(key);
+      return undefined;
+    }
+    return entry;
   }
 
   /** SET key value [PX ttl]. */
@@ -123,28 +142,28 @@ export class MemoryNode {
   }
 
   del(key: string): boolean {
-    const present = this.get(key) !== null;
+    const present = this.#live(key) !== undefined;
     this.#data.delete(key);
     return present;
   }
 
   /** PEXPIRE: false when the key is absent. */
   pexpire(key: string, ttlMs: number): boolean {
-    if (this.get(key) === null) return false;
+    if (this.#live(key) === undefined) return false;
     this.#data.get(key)!.expiresAt = this.#clock.now() + ttlMs;
     return true;
   }
 
   /** PTTL: -2 absent, -1 no expiry, else ms left. */
   pttl(key: string): number {
-    if (this.get(key) === null) return -2;
+    if (this.#live(key) === undefined) return -2;
     const at = this.#data.get(key)!.expiresAt;
     return at === Number.POSITIVE_INFINITY ? -1 : at - this.#clock.now();
   }
 
   /** Live keys, sorted. */
   keys(): string[] {
-    return [...this.#data.keys()].filter((k) => this.get(k) !== null).sort();
+    return [...this.#data.keys()].filter((k) => this.#live(k) !== undefined).sort();
   }
 
   flushAll(): void {
@@ -177,7 +196,12 @@ export class MemoryNode {
     const impl = IMPLEMENTATIONS.get(script.name);
     if (!impl || !sameScript(script)) return new Error(`ERR unknown script ${script.name} in MemoryNode`);
     this.#scripts.add(script.sha);
-    return impl(this, evalCommand.keys, evalCommand.args);
+    try {
+      return impl(this, evalCommand.keys, evalCommand.args);
+    } catch (error) {
+      // A command error inside a script aborts it, as in Lua, and is that command's error reply.
+      return error instanceof Error ? error : new Error(String(error));
+    }
   }
 
   #info(): string {

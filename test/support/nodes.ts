@@ -1,0 +1,534 @@
+/**
+ * Real `redis-server` processes for integration and fault tests: start, stop, kill -9, SIGSTOP,
+ * restart with or without persistence, and roll a node's data back to a snapshot.
+ *
+ * Every node binds 127.0.0.1 only. A node started here is a child of the test process; a
+ * process-exit hook SIGKILLs any that a test forgot to dispose (ours only, by PID).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, closeSync, constants, openSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** How a node keeps its data across a restart. */
+export type Persistence = 'none' | 'aof-always';
+
+/** Options for one `redis-server` process. */
+export interface RedisNodeOptions {
+  /** TCP port on 127.0.0.1. @default a free port */
+  port?: number;
+  /** Working directory (data files and `redis.log`); created if missing, never deleted. @default a fresh temp dir, deleted by `dispose()` */
+  dir?: string;
+  /** `aof-always`: `--appendonly yes --appendfsync always`; `none`: no AOF. RDB saving is always off. @default 'aof-always' */
+  persistence?: Persistence;
+  /** @default 'noeviction' */
+  maxmemoryPolicy?: string;
+  /** For example `'1mb'`. @default unlimited */
+  maxmemory?: string;
+  /** Appended last, so they override everything above. */
+  extraArgs?: readonly string[];
+}
+
+/** Options that fully determine a `redis-server` command line. */
+export type RedisServerOptions = RedisNodeOptions & { port: number; dir: string };
+
+/** Files a node persists its data in, inside its `dir`. */
+const DATA_FILES = ['appendonlydir', 'appendonly.aof', 'dump.rdb'] as const;
+const START_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 10_000;
+const KILL_TIMEOUT_MS = 5_000;
+
+/**
+ * Path of the `redis-server` binary: the first one on PATH, else /usr/bin or /usr/local/bin.
+ * @throws Error explaining how to install it, or how to use existing nodes instead
+ */
+export function redisServerPath(): string {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/local/bin'];
+  for (const dir of dirs.filter((d) => d !== '')) {
+    const candidate = join(dir, 'redis-server');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here; try the next directory
+    }
+  }
+  throw new Error(
+    'redis-server not found on PATH, /usr/bin or /usr/local/bin. Install it ' +
+      '(Debian/Ubuntu as root: `apt-get install -y redis-server`; macOS: `brew install redis`), ' +
+      'or point the tests at running nodes with QUORUMLOCK_NODES=127.0.0.1:7001,127.0.0.1:7002,...',
+  );
+}
+
+/** Command-line arguments for `redis-server` (shared by the test nodes and `scripts/nodes.ts`). */
+export function redisServerArgs(options: RedisServerOptions): string[] {
+  const persistence =
+    (options.persistence ?? 'aof-always') === 'aof-always'
+      ? ['--appendonly', 'yes', '--appendfsync', 'always']
+      : ['--appendonly', 'no'];
+  return [
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--dir',
+    options.dir,
+    '--daemonize',
+    'no',
+    '--protected-mode',
+    'no',
+    '--enable-debug-command',
+    'local',
+    '--save',
+    '',
+    ...persistence,
+    '--maxmemory-policy',
+    options.maxmemoryPolicy ?? 'noeviction',
+    ...(options.maxmemory === undefined ? [] : ['--maxmemory', options.maxmemory]),
+    '--logfile',
+    logFilePath(options.dir),
+    ...(options.extraArgs ?? []),
+  ];
+}
+
+/** Where a node started in `dir` writes its log. */
+export function logFilePath(dir: string): string {
+  return join(dir, 'redis.log');
+}
+
+/**
+ * Spawn `redis-server` with stdout and stderr appended to its log file (so fatal start-up errors,
+ * which Redis prints before it opens the log, end up there too). `detached` processes outlive us
+ * once the caller unrefs them.
+ */
+export async function spawnRedisServer(
+  options: RedisServerOptions,
+  spawnOptions: { detached: boolean },
+): Promise<ChildProcess> {
+  const binary = redisServerPath();
+  await mkdir(options.dir, { recursive: true });
+  const log = openSync(logFilePath(options.dir), 'a');
+  try {
+    return spawn(binary, redisServerArgs(options), {
+      detached: spawnOptions.detached,
+      stdio: ['ignore', log, log],
+    });
+  } finally {
+    closeSync(log);
+  }
+}
+
+/** A promise that settles once `child` has exited (or failed to spawn). Never rejects. */
+export function exitOf(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+}
+
+/** Resolves true if `exited` settles within `ms`, false otherwise; leaves no timer behind. */
+async function settlesWithin(exited: Promise<void>, ms: number): Promise<boolean> {
+  const timeout = new AbortController();
+  const timedOut = sleep(ms, false, { signal: timeout.signal }).catch(() => false);
+  const result = await Promise.race([exited.then(() => true), timedOut]);
+  timeout.abort();
+  return result;
+}
+
+/** A free TCP port on 127.0.0.1 (bound to port 0, read, closed). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('freePort: no port assigned'))));
+    });
+  });
+}
+
+/**
+ * The PID of the Redis server on 127.0.0.1:`port`, read from `INFO server persistence`, or undefined
+ * if nothing answers within `timeoutMs` or the server is still loading its data. Comparing it with
+ * the PID we spawned tells our node apart from another process already holding the port.
+ */
+export function answeringPid(port: number, timeoutMs = 500): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let received = Buffer.alloc(0);
+    const finish = (pid: number | undefined): void => {
+      socket.destroy();
+      resolve(pid);
+    };
+    socket.setTimeout(timeoutMs, () => finish(undefined));
+    socket.once('error', () => finish(undefined));
+    socket.once('close', () => finish(undefined));
+    socket.once('connect', () => socket.write('*3\r\n$4\r\nINFO\r\n$6\r\nserver\r\n$11\r\npersistence\r\n'));
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const info = completeBulkString(received);
+      if (info === null) finish(undefined);
+      else if (info !== undefined) finish(/^loading:0\r?$/m.test(info) ? pidIn(info) : undefined);
+    });
+  });
+}
+
+/** The text of a complete RESP bulk string reply; undefined while incomplete; null for any other reply. */
+function completeBulkString(reply: Buffer): string | undefined | null {
+  const headerEnd = reply.indexOf('\r\n');
+  if (headerEnd < 0) return undefined;
+  if (reply[0] !== 0x24 /* $ */) return null;
+  const length = Number(reply.subarray(1, headerEnd).toString('latin1'));
+  const bodyStart = headerEnd + 2;
+  if (reply.length < bodyStart + length) return undefined;
+  return reply.subarray(bodyStart, bodyStart + length).toString('latin1');
+}
+
+function pidIn(info: string): number | undefined {
+  const match = /^process_id:(\d+)\r?$/m.exec(info);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/** The last `lines` lines of a node's log, for error messages. */
+export async function logTail(dir: string, lines = 20): Promise<string> {
+  try {
+    const text = await readFile(logFilePath(dir), 'utf8');
+    return text.trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/**
+ * Wait until the freshly spawned `child` itself (not some other process on `port`) answers with its
+ * data loaded, polling every 25 ms for at most `timeoutMs`.
+ * @throws Error with the log tail if the process exits first or the time runs out
+ */
+export async function waitUntilAnswering(
+  child: ChildProcess,
+  port: number,
+  dir: string,
+  exited: Promise<void>,
+  timeoutMs = START_TIMEOUT_MS,
+): Promise<void> {
+  let hasExited = false;
+  void exited.then(() => {
+    hasExited = true;
+  });
+  const deadline = performance.now() + timeoutMs;
+  while (!hasExited && performance.now() < deadline) {
+    if ((await answeringPid(port)) === child.pid) return;
+    await sleep(25);
+  }
+  const why = hasExited ? 'exited during start-up' : `did not answer within ${timeoutMs} ms`;
+  throw new Error(
+    `redis-server on 127.0.0.1:${port} ${why}; ${logFilePath(dir)} ends with:\n${await logTail(dir)}`,
+  );
+}
+
+/** Split `host:port` (IPv6 as `[::1]:port`). @throws Error naming the malformed address */
+export function parseAddress(address: string): { host: string; port: number } {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(address);
+  const port = Number(match?.[2]);
+  if (match === null || !(port >= 1 && port <= 65535)) {
+    throw new Error(
+      `malformed node address ${JSON.stringify(address)}: expected host:port, e.g. 127.0.0.1:7001`,
+    );
+  }
+  return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/**
+ * An ioredis client for test set-up and fault injection that can neither hang nor reconnect forever:
+ * - `retryStrategy: () => null`: once the connection drops the client ends for good (no background
+ *   reconnect loop); later commands fail at once with "Connection is closed".
+ * - `enableOfflineQueue` stays on, but without reconnects it only holds commands during the single
+ *   initial connect (bounded by `connectTimeout`), so the client is usable right after construction.
+ * - `maxRetriesPerRequest: 0`: a command is never resent after a disconnect (faults are not masked).
+ * - `commandTimeout: 10_000`: even a command to a SIGSTOPped node settles (rejects) eventually.
+ * - `lazyConnect`: no socket until the first command. Connection errors reject the pending commands,
+ *   so the `error` event is silenced instead of being logged as unhandled.
+ * The caller owns the client and must `disconnect()` it. `overrides` replace any of these options.
+ */
+export function adminClient(address: string, overrides: RedisOptions = {}): Redis {
+  const { host, port } = parseAddress(address);
+  const client = new Redis({
+    host,
+    port,
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2_000,
+    commandTimeout: 10_000,
+    ...overrides,
+  });
+  client.on('error', () => {});
+  return client;
+}
+
+/** PIDs of nodes this process started and that have not exited yet. */
+const livePids = new Set<number>();
+let exitHookInstalled = false;
+
+/** SIGKILL our still-running nodes when this process exits (a safety net; tests dispose them). */
+function track(pid: number, exited: Promise<void>): void {
+  livePids.add(pid);
+  void exited.then(() => livePids.delete(pid));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const livePid of livePids) {
+      try {
+        process.kill(livePid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+/** Options for {@link RedisNode.restart}. */
+export interface RestartOptions {
+  /** Wait this long before starting (the spec's delayed restart). @default 0 */
+  delayMs?: number;
+  /** Persistence from now on (also for later restarts). @default unchanged */
+  persistence?: Persistence;
+  /** Delete the data files first (a node that lost its disk). @default false */
+  wipe?: boolean;
+}
+
+/** One `redis-server` child process on 127.0.0.1 with its own directory. */
+export class RedisNode {
+  readonly host = '127.0.0.1';
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private paused = false;
+  private admin: Redis | undefined;
+  private readonly snapshots: string[] = [];
+
+  private constructor(
+    readonly port: number,
+    readonly dir: string,
+    private options: RedisNodeOptions,
+    private readonly ownsDir: boolean,
+  ) {}
+
+  /** Start a node and wait (at most ~10 s) until it answers with its data loaded. */
+  static async start(options: RedisNodeOptions = {}): Promise<RedisNode> {
+    const port = options.port ?? (await freePort());
+    const ownsDir = options.dir === undefined;
+    const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'quorumlock-node-')));
+    const node = new RedisNode(port, dir, options, ownsDir);
+    try {
+      await node.launch();
+    } catch (error) {
+      await node.dispose();
+      throw error;
+    }
+    return node;
+  }
+
+  /** `127.0.0.1:port`. */
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  /** PID of the running process; undefined while the node is down. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** True from the spawn until the process's exit is observed (also while paused). */
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  /** Graceful shutdown: SIGTERM (after SIGCONT if paused), escalating to SIGKILL after 10 s. */
+  async stop(): Promise<void> {
+    this.closeAdmin();
+    if (!this.running) return;
+    if (this.paused) this.resume();
+    this.signal('SIGTERM');
+    if (await settlesWithin(this.exited, STOP_TIMEOUT_MS)) return;
+    await this.kill();
+  }
+
+  /** Crash: SIGKILL (works on a paused node too), then wait for the exit. */
+  async kill(): Promise<void> {
+    this.closeAdmin();
+    if (!this.running) return;
+    this.signal('SIGKILL');
+    if (!(await settlesWithin(this.exited, KILL_TIMEOUT_MS))) {
+      throw new Error(
+        `redis-server ${this.address} (pid ${this.child?.pid}) survived SIGKILL for ${KILL_TIMEOUT_MS} ms`,
+      );
+    }
+  }
+
+  /** Freeze the process (SIGSTOP): connections still open, nothing is answered, keys do not expire. */
+  pause(): void {
+    this.signal('SIGSTOP');
+    this.paused = true;
+  }
+
+  /** Undo {@link pause} (SIGCONT). */
+  resume(): void {
+    this.signal('SIGCONT');
+    this.paused = false;
+  }
+
+  /**
+   * Start a stopped or killed node again on the same port and directory.
+   * With persistence 'none' an old AOF stays on disk (unused); switching back to 'aof-always'
+   * later would load it again, so pass `wipe: true` when that matters.
+   * @throws Error if the node is still running (choose `stop()` or `kill()` first)
+   */
+  async restart(options: RestartOptions = {}): Promise<void> {
+    if (this.running) throw new Error(`restart: ${this.address} is still running; stop() or kill() it first`);
+    if (options.persistence !== undefined)
+      this.options = { ...this.options, persistence: options.persistence };
+    if (options.wipe === true) await this.wipeData();
+    if (options.delayMs !== undefined && options.delayMs > 0) await sleep(options.delayMs);
+    await this.launch();
+  }
+
+  /**
+   * Copy the node's data files to a new temp directory and return its path (removed by `dispose()`).
+   * With 'aof-always' every acknowledged write is on disk, so this works on a running node too.
+   */
+  async snapshotData(): Promise<string> {
+    const snapshot = await mkdtemp(join(tmpdir(), 'quorumlock-snapshot-'));
+    this.snapshots.push(snapshot);
+    await copyDataFiles(this.dir, snapshot);
+    return snapshot;
+  }
+
+  /** Replace the node's data files with a snapshot (rolled-back data). The node must be down. */
+  async restoreData(snapshot: string): Promise<void> {
+    if (this.running) throw new Error(`restoreData: ${this.address} is running; stop() or kill() it first`);
+    await this.wipeData();
+    await copyDataFiles(snapshot, this.dir);
+  }
+
+  /**
+   * Run one command through this node's admin client (see {@link adminClient}), created on first
+   * use and again after the node went down. Example: `node.command('PEXPIRE', key, 1)`.
+   */
+  command(...args: (string | number)[]): Promise<unknown> {
+    const [name, ...rest] = args;
+    if (name === undefined) return Promise.reject(new Error('command: no command name given'));
+    if (this.admin?.status === 'end') this.closeAdmin();
+    this.admin ??= adminClient(this.address);
+    return this.admin.call(String(name), ...rest);
+  }
+
+  /** Stop the process if running, close the admin client, delete snapshots and the temp dir we created. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    await Promise.all(this.snapshots.splice(0).map((s) => rm(s, { recursive: true, force: true })));
+    if (this.ownsDir) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private async launch(): Promise<void> {
+    const child = await spawnRedisServer(
+      { ...this.options, port: this.port, dir: this.dir },
+      { detached: false },
+    );
+    this.child = child;
+    this.paused = false;
+    this.exited = exitOf(child).then(() => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      this.paused = false;
+    });
+    if (child.pid !== undefined) track(child.pid, this.exited);
+    await waitUntilAnswering(child, this.port, this.dir, this.exited);
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    if (!this.running) throw new Error(`${signal}: ${this.address} is not running`);
+    this.child!.kill(signal);
+  }
+
+  private closeAdmin(): void {
+    this.admin?.disconnect();
+    this.admin = undefined;
+  }
+
+  private async wipeData(): Promise<void> {
+    await Promise.all(DATA_FILES.map((f) => rm(join(this.dir, f), { recursive: true, force: true })));
+  }
+}
+
+/** Copy whichever data files exist from one directory to another. */
+async function copyDataFiles(from: string, to: string): Promise<void> {
+  await Promise.all(
+    DATA_FILES.map((f) =>
+      cp(join(from, f), join(to, f), { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      }),
+    ),
+  );
+}
+
+/** N distinct free ports. */
+async function freePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  for (let attempt = 0; ports.size < count && attempt < count * 10; attempt++) ports.add(await freePort());
+  if (ports.size < count) throw new Error(`could not find ${count} distinct free ports`);
+  return [...ports];
+}
+
+/** Independent Redis masters (not a cluster, no replication), each its own process and directory. */
+export class NodeSet {
+  private constructor(readonly nodes: RedisNode[]) {}
+
+  /** Start `count` nodes in parallel on distinct free ports; on any failure, dispose the others. */
+  static async start(count = 5, options: Omit<RedisNodeOptions, 'port' | 'dir'> = {}): Promise<NodeSet> {
+    const ports = await freePorts(count);
+    const results = await Promise.allSettled(ports.map((port) => RedisNode.start({ ...options, port })));
+    const nodes = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failure = results.find((r) => r.status === 'rejected');
+    if (failure !== undefined) {
+      await Promise.all(nodes.map((n) => n.dispose()));
+      throw failure.reason;
+    }
+    return new NodeSet(nodes);
+  }
+
+  /**
+   * Addresses from `QUORUMLOCK_NODES` (comma-separated `host:port`), or undefined when unset or empty.
+   * @throws Error on a malformed or repeated address
+   */
+  static fromEnv(): string[] | undefined {
+    const raw = process.env.QUORUMLOCK_NODES?.trim();
+    if (raw === undefined || raw === '') return undefined;
+    const addresses = raw.split(',').map((a) => a.trim());
+    for (const address of addresses) {
+      try {
+        parseAddress(address);
+      } catch (error) {
+        throw new Error(`QUORUMLOCK_NODES=${JSON.stringify(raw)}: ${(error as Error).message}`);
+      }
+    }
+    const repeated = addresses.find((a, i) => addresses.indexOf(a) !== i);
+    if (repeated !== undefined) throw new Error(`QUORUMLOCK_NODES lists ${repeated} twice`);
+    return addresses;
+  }
+
+  /** `127.0.0.1:port` of every node, in order. */
+  get addresses(): string[] {
+    return this.nodes.map((n) => n.address);
+  }
+
+  /** Dispose every node. */
+  async dispose(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.dispose()));
+  }
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { deadlineMs, driftMs, MAX_TTL_MS, minTtlMs, nodeTimeoutMs, quorumOf } from '../../src/validity.js';
+
+describe('quorum', () => {
+  it('is floor(N/2) + 1', () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map(quorumOf)).toEqual([1, 2, 2, 3, 3, 4, 4]);
+  });
+});
+
+describe('drift and validity (R4)', () => {
+  it('drift is floor(ttl × driftFactor) + 2 ms', () => {
+    expect(driftMs(10_000, 0.01)).toBe(102);
+    expect(driftMs(1_999, 0.01)).toBe(21);
+    expect(driftMs(100, 0)).toBe(2);
+    expect(driftMs(1_000, 0.5)).toBe(502);
+  });
+
+  it('the deadline is start + ttl − drift', () => {
+    expect(deadlineMs(5_000, 10_000, 0.01)).toBe(5_000 + 10_000 - 102);
+  });
+
+  it('the smallest TTL leaves at least 1 ms of validity', () => {
+    for (const f of [0, 0.01, 0.1, 0.5, 0.9]) {
+      const min = minTtlMs(f);
+      expect(min - driftMs(min, f)).toBeGreaterThanOrEqual(1);
+      expect(min - 1 - driftMs(min - 1, f)).toBeLessThan(1);
+    }
+    expect(minTtlMs(0.01)).toBe(3);
+  });
+
+  it('the per-node timeout defaults to max(50, 5% of ttl) and never exceeds ttl − drift', () => {
+    expect(nodeTimeoutMs(10_000, 0.01, undefined)).toBe(500);
+    expect(nodeTimeoutMs(200, 0.01, undefined)).toBe(50);
+    expect(nodeTimeoutMs(40, 0.01, undefined)).toBe(40 - 2);
+    expect(nodeTimeoutMs(10_000, 0.01, 20)).toBe(20);
+    expect(nodeTimeoutMs(1_000, 0.01, 5_000)).toBe(1_000 - 12);
+    expect(nodeTimeoutMs(MAX_TTL_MS, 0.01, undefined)).toBe(Math.floor(MAX_TTL_MS * 0.05));
+  });
+});

@@ -1,0 +1,39 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Two projects: pure and in-memory tests run in parallel first; tests against real redis-server
+ * processes run afterwards, one file at a time, on nodes the global setup starts (or on
+ * QUORUMLOCK_NODES). Any unhandled rejection or error fails the run (Vitest's default, pinned).
+ */
+export default defineConfig({
+  test: {
+    dangerouslyIgnoreUnhandledErrors: false,
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'test/property/**/*.test.ts', 'test/contracts/memory.test.ts'],
+          setupFiles: ['test/support/setup.ts'],
+          sequence: { groupOrder: 0 },
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: [
+            'test/contracts/real.test.ts',
+            'test/integration/**/*.test.ts',
+            'test/support-tests/**/*.test.ts',
+          ],
+          setupFiles: ['test/support/setup.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
