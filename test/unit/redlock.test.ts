@@ -268,14 +268,14 @@ describe('retries (R9)', () => {
     const { time, cluster, redlock } = setup(5, { retryCount: 2 });
     for (const i of [0, 1, 2]) cluster.nodes[i]!.set('r', 'other', 60_000);
     const calls: number[] = [];
-    expect(
-      await time.run(redlock.acquireLockWithCustomRetry('r', TTL, (a) => (calls.push(a), null))),
-    ).toBeNull();
+    const recording = (delay: number | null) => (attempt: number) => {
+      calls.push(attempt);
+      return delay;
+    };
+    expect(await time.run(redlock.acquireLockWithCustomRetry('r', TTL, recording(null)))).toBeNull();
     expect(calls).toEqual([1]);
     calls.length = 0;
-    expect(
-      await time.run(redlock.acquireLockWithCustomRetry('r', TTL, (a) => (calls.push(a), 5))),
-    ).toBeNull();
+    expect(await time.run(redlock.acquireLockWithCustomRetry('r', TTL, recording(5)))).toBeNull();
     expect(calls).toEqual([1, 2]);
     expect(new Set(cluster.scriptCalls('quorumlock:acquire').map((c) => c.args[0])).size).toBe(1 + 3);
   });
