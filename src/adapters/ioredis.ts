@@ -8,7 +8,12 @@ export interface IoredisLike {
     call(command: string, ...args: string[]): unknown;
     exec(): Promise<[Error | null, unknown][] | null>;
   };
-  readonly options?: { host?: string; port?: number; db?: number; path?: string };
+  readonly options?: {
+    host?: string | undefined;
+    port?: number | undefined;
+    db?: number | undefined;
+    path?: string | undefined;
+  };
 }
 
 export interface IoredisAdapterOptions {

@@ -57,9 +57,19 @@ export function nodeRedisAdapter(client: NodeRedisLike, options: NodeRedisAdapte
   };
 }
 
-/** node-redis error replies are `ErrorReply` instances: keep them as the command's answer. */
+/**
+ * node-redis error replies are `ErrorReply` instances (v5: `SimpleError extends ErrorReply`): keep
+ * them as the command's answer. Checked by class name along the prototype chain, so the adapter
+ * imports nothing from the client.
+ */
 function replyOrThrow(error: unknown): Error {
-  if (error instanceof Error && error.constructor.name.endsWith('ErrorReply')) return error;
+  for (
+    let proto = error instanceof Error ? Object.getPrototypeOf(error) : null;
+    proto;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    if (proto.constructor?.name === 'ErrorReply') return error as Error;
+  }
   throw error;
 }
 

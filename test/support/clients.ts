@@ -1,0 +1,73 @@
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { ioredisAdapter } from '../../src/adapters/ioredis.js';
+import { nodeRedisAdapter } from '../../src/adapters/node-redis.js';
+import type { RedisClient } from '../../src/client.js';
+import { parseAddress } from './nodes.js';
+
+/**
+ * Disconnect and wait for the socket to close. A client that is between reconnection attempts
+ * has no socket: ioredis then only cancels the pending attempt and emits nothing more.
+ */
+export function disconnectIoredis(client: Redis): Promise<void> {
+  const hasSocket = !['end', 'reconnecting', 'wait'].includes(client.status);
+  const ended = hasSocket
+    ? new Promise<void>((resolve) => client.once('end', () => resolve()))
+    : Promise.resolve();
+  client.disconnect();
+  return ended;
+}
+
+export type ClientKind = 'ioredis' | 'node-redis';
+
+/** Adapters over freshly connected clients, and a close() that ends every connection. */
+export interface ConnectedClients {
+  readonly clients: RedisClient[];
+  close(): Promise<void>;
+}
+
+/**
+ * Connect one client per address, the way DESIGN.md recommends for quorum use: no command is
+ * retried on reconnect, so the core's per-node timeout and unknown-vote rule are what is tested.
+ * `endpoints` names the nodes (for proxies, the real node behind each one).
+ */
+export async function connectClients(
+  addresses: readonly string[],
+  kind: ClientKind = 'ioredis',
+  endpoints: readonly string[] = addresses,
+): Promise<ConnectedClients> {
+  if (kind === 'ioredis') {
+    const raw = addresses.map((address) => {
+      const { host, port } = parseAddress(address);
+      const client = new Redis({
+        host,
+        port,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        connectTimeout: 2_000,
+      });
+      client.on('error', () => {});
+      return client;
+    });
+    await Promise.all(raw.map((c) => c.connect()));
+    return {
+      clients: raw.map((c, i) => ioredisAdapter(c, { endpoint: endpoints[i]! })),
+      async close() {
+        await Promise.all(raw.map(disconnectIoredis));
+      },
+    };
+  }
+  const raw = addresses.map((address) => {
+    const { host, port } = parseAddress(address);
+    const client = createClient({ socket: { host, port, reconnectStrategy: false, connectTimeout: 2_000 } });
+    client.on('error', () => {});
+    return client;
+  });
+  await Promise.all(raw.map((c) => c.connect()));
+  return {
+    clients: raw.map((c, i) => nodeRedisAdapter(c, { endpoint: endpoints[i]! })),
+    async close() {
+      await Promise.all(raw.map((c) => (c.isOpen ? c.destroy() : undefined)));
+    },
+  };
+}
