@@ -33,19 +33,19 @@ describe('every subset of nodes pre-held by another value (redsync TestMutexQuor
         if (free >= quorumOf(n)) {
           expect(result, context).not.toBeInstanceOf(Error);
           const lock = result as Awaited<ReturnType<typeof redlock.acquire>>;
-          values.forEach((v, i) => expect(v, context).toBe(held[i] ? 'foreign' : lock.value));
+          for (const [i, v] of values.entries()) expect(v, context).toBe(held[i] ? 'foreign' : lock.value);
           await lock.release();
         } else {
           expect(result, context).toBeInstanceOf(LockAcquireError);
           expect((result as LockAcquireError).reason, context).toBe('contended');
           // Foreign keys untouched, our partial keys gone.
-          values.forEach((v, i) => expect(v, context).toBe(held[i] ? 'foreign' : null));
+          for (const [i, v] of values.entries()) expect(v, context).toBe(held[i] ? 'foreign' : null);
         }
         pttls.forEach((p, i) => {
           if (held[i]) expect(p, context).toBeGreaterThan(TTL - 10_000);
         });
         const after = await Promise.all(admins.map((a) => a.get(resource)));
-        after.forEach((v, i) => expect(v, context).toBe(held[i] ? 'foreign' : null));
+        for (const [i, v] of after.entries()) expect(v, context).toBe(held[i] ? 'foreign' : null);
         await Promise.all(admins.map((a) => a.del(resource)));
       }
       await redlock.idle();
