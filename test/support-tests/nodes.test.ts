@@ -1,6 +1,13 @@
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { adminClient, NodeSet, parseAddress, RedisNode, redisServerArgs } from '../support/index.js';
+import {
+  adminClient,
+  closeClient,
+  NodeSet,
+  parseAddress,
+  RedisNode,
+  redisServerArgs,
+} from '../support/index.js';
 
 /** The value of `promise` if it settles within `ms`, else the string 'timeout' (rejections are kept). */
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
@@ -220,7 +227,7 @@ describe('adminClient', () => {
       expect(client.status).toBe('end');
       await expect(client.ping()).rejects.toThrow(/Connection is closed/);
     } finally {
-      client.disconnect();
+      await closeClient(client);
     }
   });
 });

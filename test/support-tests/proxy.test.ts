@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { adminClient, FaultProxy, RedisNode } from '../support/index.js';
+import { adminClient, closeClient, FaultProxy, RedisNode } from '../support/index.js';
 
 /** The value of `promise` if it settles within `ms`, else 'timeout'; a later rejection is swallowed. */
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
@@ -42,7 +42,7 @@ describe('FaultProxy', () => {
     await node.dispose();
   });
   afterEach(async () => {
-    for (const client of clients.splice(0)) client.disconnect();
+    await Promise.all(clients.splice(0).map(closeClient));
     await proxy?.close();
     proxy = undefined;
   });

@@ -96,7 +96,7 @@ export function redisServerArgs(options: RedisServerOptions): string[] {
 }
 
 /** Where a node started in `dir` writes its log. */
-export function logFilePath(dir: string): string {
+function logFilePath(dir: string): string {
   return join(dir, 'redis.log');
 }
 
@@ -196,7 +196,7 @@ function pidIn(info: string): number | undefined {
 }
 
 /** The last `lines` lines of a node's log, for error messages. */
-export async function logTail(dir: string, lines = 20): Promise<string> {
+async function logTail(dir: string, lines = 20): Promise<string> {
   try {
     const text = await readFile(logFilePath(dir), 'utf8');
     return text.trimEnd().split('\n').slice(-lines).join('\n');
@@ -252,9 +252,12 @@ export function parseAddress(address: string): { host: string; port: number } {
  *   initial connect (bounded by `connectTimeout`), so the client is usable right after construction.
  * - `maxRetriesPerRequest: 0`: a command is never resent after a disconnect (faults are not masked).
  * - `commandTimeout: 10_000`: even a command to a SIGSTOPped node settles (rejects) eventually.
+ * - `enableReadyCheck: false`: no INFO round trip before the first command. Closing a client whose
+ *   ready check is still pending (a paused or black-holed node) makes ioredis disconnect a second
+ *   time and leaves a 2 s timer behind; without the check there is nothing to fail.
  * - `lazyConnect`: no socket until the first command. Connection errors reject the pending commands,
  *   so the `error` event is silenced instead of being logged as unhandled.
- * The caller owns the client and must `disconnect()` it. `overrides` replace any of these options.
+ * The caller owns the client and closes it with {@link closeClient}. `overrides` replace any of these options.
  */
 export function adminClient(address: string, overrides: RedisOptions = {}): Redis {
   const { host, port } = parseAddress(address);
@@ -262,6 +265,7 @@ export function adminClient(address: string, overrides: RedisOptions = {}): Redi
     host,
     port,
     lazyConnect: true,
+    enableReadyCheck: false,
     retryStrategy: () => null,
     maxRetriesPerRequest: 0,
     connectTimeout: 2_000,
@@ -272,25 +276,51 @@ export function adminClient(address: string, overrides: RedisOptions = {}): Redi
   return client;
 }
 
+/**
+ * Disconnect an ioredis client and wait until it has closed (bounded by its `disconnectTimeout`,
+ * 2 s by default). A client that has already ended is left alone: disconnecting it again would
+ * start a timer that nothing clears for those 2 s. A client waiting to reconnect just has its
+ * reconnect cancelled (ioredis emits no 'end' for it).
+ */
+export async function closeClient(client: Redis): Promise<void> {
+  if (client.status === 'end') return;
+  const reconnecting = client.status === 'reconnecting';
+  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+  client.disconnect();
+  if (!reconnecting) await ended;
+}
+
 /** PIDs of nodes this process started and that have not exited yet. */
 const livePids = new Set<number>();
-let exitHookInstalled = false;
+let safetyNetInstalled = false;
 
-/** SIGKILL our still-running nodes when this process exits (a safety net; tests dispose them). */
+/**
+ * SIGKILL our still-running nodes when this process exits, or when it gets SIGTERM (how Vitest
+ * stops its workers, which skips 'exit'). A safety net only: tests dispose their nodes.
+ */
 function track(pid: number, exited: Promise<void>): void {
   livePids.add(pid);
   void exited.then(() => livePids.delete(pid));
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const livePid of livePids) {
-      try {
-        process.kill(livePid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+  if (safetyNetInstalled) return;
+  safetyNetInstalled = true;
+  process.on('exit', killLiveNodes);
+  process.once('SIGTERM', onSigterm);
+}
+
+function killLiveNodes(): void {
+  for (const pid of livePids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
     }
-  });
+  }
+}
+
+/** Kill our nodes, then let SIGTERM do what it would have done without this listener. */
+function onSigterm(): void {
+  killLiveNodes();
+  if (process.listenerCount('SIGTERM') === 0) process.kill(process.pid, 'SIGTERM');
 }
 
 /** Options for {@link RedisNode.restart}. */
@@ -351,24 +381,25 @@ export class RedisNode {
 
   /** Graceful shutdown: SIGTERM (after SIGCONT if paused), escalating to SIGKILL after 10 s. */
   async stop(): Promise<void> {
-    this.closeAdmin();
-    if (!this.running) return;
-    if (this.paused) this.resume();
-    this.signal('SIGTERM');
-    if (await settlesWithin(this.exited, STOP_TIMEOUT_MS)) return;
-    await this.kill();
+    if (this.running) {
+      if (this.paused) this.resume();
+      this.signal('SIGTERM');
+      if (!(await settlesWithin(this.exited, STOP_TIMEOUT_MS))) await this.kill();
+    }
+    await this.closeAdmin();
   }
 
   /** Crash: SIGKILL (works on a paused node too), then wait for the exit. */
   async kill(): Promise<void> {
-    this.closeAdmin();
-    if (!this.running) return;
-    this.signal('SIGKILL');
-    if (!(await settlesWithin(this.exited, KILL_TIMEOUT_MS))) {
-      throw new Error(
-        `redis-server ${this.address} (pid ${this.child?.pid}) survived SIGKILL for ${KILL_TIMEOUT_MS} ms`,
-      );
+    if (this.running) {
+      this.signal('SIGKILL');
+      if (!(await settlesWithin(this.exited, KILL_TIMEOUT_MS))) {
+        throw new Error(
+          `redis-server ${this.address} (pid ${this.child?.pid}) survived SIGKILL for ${KILL_TIMEOUT_MS} ms`,
+        );
+      }
     }
+    await this.closeAdmin();
   }
 
   /** Freeze the process (SIGSTOP): connections still open, nothing is answered, keys do not expire. */
@@ -391,8 +422,9 @@ export class RedisNode {
    */
   async restart(options: RestartOptions = {}): Promise<void> {
     if (this.running) throw new Error(`restart: ${this.address} is still running; stop() or kill() it first`);
-    if (options.persistence !== undefined)
+    if (options.persistence !== undefined) {
       this.options = { ...this.options, persistence: options.persistence };
+    }
     if (options.wipe === true) await this.wipeData();
     if (options.delayMs !== undefined && options.delayMs > 0) await sleep(options.delayMs);
     await this.launch();
@@ -423,7 +455,7 @@ export class RedisNode {
   command(...args: (string | number)[]): Promise<unknown> {
     const [name, ...rest] = args;
     if (name === undefined) return Promise.reject(new Error('command: no command name given'));
-    if (this.admin?.status === 'end') this.closeAdmin();
+    if (this.admin?.status === 'end') this.admin = undefined;
     this.admin ??= adminClient(this.address);
     return this.admin.call(String(name), ...rest);
   }
@@ -456,9 +488,10 @@ export class RedisNode {
     this.child!.kill(signal);
   }
 
-  private closeAdmin(): void {
-    this.admin?.disconnect();
+  private async closeAdmin(): Promise<void> {
+    const admin = this.admin;
     this.admin = undefined;
+    if (admin !== undefined) await closeClient(admin);
   }
 
   private async wipeData(): Promise<void> {

@@ -6,7 +6,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
  * - `pass`: forward both ways (after the configured latency).
- * - `blackhole`: accept and read, forward nothing either way (queued bytes are discarded too).
+ * - `blackhole`: accept and read, forward no bytes either way (queued bytes are discarded too).
+ *   A close still travels: when one side's socket closes, the proxy closes the other.
  * - `refuse`: reset new connections at once and cut the existing ones.
  * - `drop-replies`: forward requests to the server, discard its replies (applied, but unacknowledged).
  */
