@@ -32,6 +32,9 @@ const VOTE: Record<NodeReport['outcome'], string> = {
   aborted: '-',
   pending: '…',
   duplicate: '=',
+  quarantined: '~',
+  claimed: '✔',
+  'too-low': '✘',
 };
 const votes = (nodes: readonly NodeReport[]) => nodes.map((n) => VOTE[n.outcome]).join('');
 

@@ -24,7 +24,13 @@ export type NodeOutcome =
   /** the round was decided before this node answered (its answer is not counted here) */
   | 'pending'
   /** this node is the same server as an earlier one (same run_id): its vote is ignored */
-  | 'duplicate';
+  | 'duplicate'
+  /** the node's uptime is below `minNodeUptimeMs`: it may have lost keys in a restart, so its vote is ignored */
+  | 'quarantined'
+  /** fencing claim: the node accepted the proposed token */
+  | 'claimed'
+  /** fencing claim: the node's counter is already at or above the proposal (see `counter`) */
+  | 'too-low';
 
 export interface NodeReport {
   /** Index of the node in the client list given to the Redlock. */
@@ -37,9 +43,11 @@ export interface NodeReport {
   readonly holder?: 'absent' | 'foreign';
   /** For `error` (and `duplicate`: the node it duplicates): what went wrong. */
   readonly error?: Error;
+  /** With fencing: the node's counter as read by acquire or returned by a claim; null when absent. */
+  readonly counter?: number | null;
 }
 
-export type AcquireFailure = 'contended' | 'unavailable' | 'validity-exhausted';
+export type AcquireFailure = 'contended' | 'unavailable' | 'validity-exhausted' | 'fencing-uninitialized';
 
 /** One attempt of an acquisition: every node's answer and the verdict. */
 export interface AttemptReport {
@@ -52,6 +60,8 @@ export interface AttemptReport {
   /** Milliseconds from the first send to the decision, on the monotonic clock. */
   readonly elapsedMs: number;
   readonly nodes: readonly NodeReport[];
+  /** With fencing: the last claim round's per-node answers. */
+  readonly claim?: readonly NodeReport[];
 }
 
 /** Base class of every error quorumlock throws on purpose. */
@@ -90,7 +100,11 @@ export class LockAcquireError extends QuorumlockError {
     super(
       `ERR_QUORUMLOCK_${reason.toUpperCase().replace('-', '_')}`,
       `acquire ${resources.join(', ')} failed after ${attempts.length} attempt${attempts.length === 1 ? '' : 's'}: ` +
-        `${reason}: ${summarizeNodes(last)}`,
+        `${reason}: ${summarizeNodes(last)}` +
+        (reason === 'fencing-uninitialized'
+          ? `; the fencing counter is absent on too many nodes (claim: ${countOutcomes(last.claim ?? [])}): ` +
+            'initialise it with redlock.initFencing(resource, { floor }), floor at least the highest token ever issued'
+          : ''),
     );
     this.reason = reason;
     this.resources = resources;
@@ -99,6 +113,39 @@ export class LockAcquireError extends QuorumlockError {
   /** The nodes of the last attempt. */
   get nodes(): readonly NodeReport[] {
     return this.attempts[this.attempts.length - 1]!.nodes;
+  }
+}
+
+/** Why a held lock was lost. */
+export type LostReason =
+  /** a renew found the lock held by another value, or absent, on too many nodes */
+  | 'not-held'
+  /** the deadline came (minus the safety margin) without a successful renew */
+  | 'expired'
+  /** the configured maximum number of renewals was reached, and the lock lapsed */
+  | 'renewal-limit'
+  /** the lock was released while it was being kept */
+  | 'released';
+
+/**
+ * The reason of the AbortSignal handed to a critical section when its lock is lost, and what
+ * `using` rejects with when the work does not finish first. Raised before the deadline.
+ */
+export class LockLostError extends QuorumlockError {
+  override name = 'LockLostError';
+  readonly reason: LostReason;
+  readonly resources: readonly string[];
+  /** The per-node answers of the last renew, when one was sent. */
+  readonly nodes: readonly NodeReport[];
+  constructor(resources: readonly string[], reason: LostReason, nodes: readonly NodeReport[] = []) {
+    super(
+      'ERR_QUORUMLOCK_LOST',
+      `lock on ${resources.join(', ')} lost: ${reason}` +
+        (nodes.length > 0 ? `; last renew: ${countOutcomes(nodes)}` : ''),
+    );
+    this.reason = reason;
+    this.resources = resources;
+    this.nodes = nodes;
   }
 }
 
@@ -112,13 +159,17 @@ export function summarizeNodes(report: {
   elapsedMs: number;
   nodes: readonly NodeReport[];
 }): string {
+  return `${report.votes}/${report.nodes.length} votes (quorum ${report.quorum}) in ${report.elapsedMs.toFixed(1)} ms: ${countOutcomes(report.nodes)}`;
+}
+
+/** `2 acquired, 2 held, 1 ECONNREFUSED`: outcomes counted, errors grouped by code or first word. */
+export function countOutcomes(nodes: readonly NodeReport[]): string {
   const counts = new Map<string, number>();
-  for (const n of report.nodes) {
+  for (const n of nodes) {
     const key = n.outcome === 'error' && n.error ? errorLabel(n.error) : n.outcome;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  const parts = [...counts].map(([k, v]) => `${v} ${k}`);
-  return `${report.votes}/${report.nodes.length} votes (quorum ${report.quorum}) in ${report.elapsedMs.toFixed(1)} ms: ${parts.join(', ')}`;
+  return [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
 }
 
 /** One line per node, for test failures and the demo. */
@@ -127,6 +178,7 @@ export function formatNodes(nodes: readonly NodeReport[]): string {
     .map(
       (n) =>
         `  node ${n.node} ${n.endpoint}: ${n.outcome}${n.holder ? ` (${n.holder})` : ''}` +
+        `${n.counter === undefined ? '' : ` counter=${n.counter ?? 'absent'}`}` +
         `${n.latencyMs === null ? '' : ` ${n.latencyMs.toFixed(1)} ms`}${n.error ? ` ${errorLabel(n.error)}: ${n.error.message}` : ''}`,
     )
     .join('\n');

@@ -24,13 +24,23 @@ export {
   formatNodes,
   InvalidArgumentError,
   LockAcquireError,
+  LockLostError,
+  type LostReason,
   type NodeOutcome,
   type NodeReport,
   QuorumlockError,
 } from './errors.js';
+export { type KeepOptions, LeaseKeeper } from './keeper.js';
+export { LeaderElection, type LeaderOptions } from './leader.js';
 export { Lock } from './lock.js';
 export { type AcquireOptions, DEFAULTS, type OperationOptions, type RedlockOptions } from './options.js';
-export { Redlock, type ReleaseResult, type RenewResult } from './redlock.js';
+export {
+  type FencingInitResult,
+  Redlock,
+  type ReleaseResult,
+  type RenewResult,
+  type UsingOptions,
+} from './redlock.js';
 export {
   type ExponentialRetryOptions,
   exponentialRetry,

@@ -26,6 +26,12 @@ export class Lock {
   readonly attempts: number;
   /** The winning attempt's per-node report. */
   readonly report: AttemptReport;
+  /**
+   * With `fencing: true`: a token unique to this acquisition and greater than every token issued
+   * before it for this resource. Pass it with every write; the resource must reject any token
+   * lower than the highest it has seen (docs/fencing.md). Null without fencing.
+   */
+  readonly fencingToken: number | null;
   #validityMs: number;
   #deadlineMs: number;
   #expiresAt: number;
@@ -42,6 +48,7 @@ export class Lock {
     attempts: number;
     report: AttemptReport;
     deadlineMs: number;
+    fencingToken: number | null;
     clock: Clock;
     wallNow: number;
     owner: LockOwner;
@@ -52,6 +59,7 @@ export class Lock {
     this.ttl = init.ttl;
     this.attempts = init.attempts;
     this.report = init.report;
+    this.fencingToken = init.fencingToken;
     this.#clock = init.clock;
     this.#owner = init.owner;
     this.#deadlineMs = init.deadlineMs;
@@ -122,6 +130,7 @@ export class Lock {
       remainingMs: this.remainingMs(),
       expiresAt: this.#expiresAt,
       attempts: this.attempts,
+      fencingToken: this.fencingToken,
       released: this.#released,
     };
   }

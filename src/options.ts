@@ -27,6 +27,13 @@ export interface RedlockOptions {
   readonly nodeTimeoutMs?: number;
   /** Prepended to every resource to form the Redis key. @default '' */
   readonly keyPrefix?: string;
+  /**
+   * Issue a fencing token with every lock (research §7.4-7.6): unique and strictly increasing
+   * across acquisitions of a resource, read from a counter beside the lock key (`<key>:fence`, no
+   * TTL). Single-resource locks only. The counter must be created once with `initFencing`.
+   * @default false
+   */
+  readonly fencing?: boolean;
   /** Injected clock, timers and randomness (simulation, tests). @default the system's */
   readonly runtime?: Partial<Runtime>;
 }
@@ -54,7 +61,10 @@ export const DEFAULTS = Object.freeze({
   retryJitter: 100,
   driftFactor: 0.01,
   keyPrefix: '',
+  fencing: false,
   releaseNodeTimeoutMs: 500,
+  /** Claim rounds per fenced acquisition before the attempt counts as contended. */
+  maxClaimRounds: 5,
 });
 
 export interface ResolvedOptions {
@@ -64,6 +74,7 @@ export interface ResolvedOptions {
   readonly driftFactor: number;
   readonly nodeTimeoutMs: number | undefined;
   readonly keyPrefix: string;
+  readonly fencing: boolean;
 }
 
 const MAX_RETRY_COUNT = 1_000_000;
@@ -91,6 +102,8 @@ export function resolveOptions(options: RedlockOptions | undefined): {
   const keyPrefix = o.keyPrefix ?? DEFAULTS.keyPrefix;
   if (typeof keyPrefix !== 'string')
     throw new InvalidArgumentError('options.keyPrefix', 'a string', keyPrefix);
+  const fencing = o.fencing ?? DEFAULTS.fencing;
+  if (typeof fencing !== 'boolean') throw new InvalidArgumentError('options.fencing', 'a boolean', fencing);
   const runtime = { ...defaultRuntime(), ...definedOnly(o.runtime ?? {}) };
   for (const [name, method] of [
     ['clock', 'now'],
@@ -113,6 +126,7 @@ export function resolveOptions(options: RedlockOptions | undefined): {
       driftFactor,
       nodeTimeoutMs: o.nodeTimeoutMs,
       keyPrefix,
+      fencing,
     }),
     runtime,
   };

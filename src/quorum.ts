@@ -18,6 +18,7 @@ export interface Verdict {
   readonly yes: boolean;
   readonly holder?: 'absent' | 'foreign';
   readonly error?: Error;
+  readonly counter?: number | null;
 }
 
 export interface RoundSpec {
@@ -122,6 +123,7 @@ export function runRound(spec: RoundSpec): Promise<RoundResult> {
         latencyMs,
       };
       if (verdict.holder !== undefined) report.holder = verdict.holder;
+      if (verdict.counter !== undefined) report.counter = verdict.counter;
       if (error !== undefined) report.error = error;
       reports[i] = report;
       check();

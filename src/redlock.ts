@@ -1,6 +1,8 @@
 import { isRedisClient, type RedisClient, rawClientKind } from './client.js';
 import type { Runtime } from './clock.js';
 import { type AttemptReport, InvalidArgumentError, LockAcquireError, type NodeReport } from './errors.js';
+import { type KeepOptions, LeaseKeeper } from './keeper.js';
+import { LeaderElection, type LeaderOptions } from './leader.js';
 import { Lock, type LockOwner } from './lock.js';
 import {
   type AcquireOptions,
@@ -19,15 +21,29 @@ import { type NodeState, type RoundResult, runRound, type Verdict } from './quor
 import { jitteredRetry, type RetryContext, type RetryStrategy, sleep } from './retry.js';
 import {
   acquireScript,
+  claimScript,
   extendScript,
+  initFenceScript,
   parseAcquireReply,
+  parseClaimReply,
   parseExtendReply,
+  parseInitFenceReply,
   parseReleaseReply,
   parseRepairReply,
   releaseScript,
   repairScript,
 } from './scripts/index.js';
 import { deadlineMs, nodeTimeoutMs, quorumOf } from './validity.js';
+
+/** Options of `using`: those of `acquire`, and those of the renewals. */
+export interface UsingOptions extends AcquireOptions, KeepOptions {}
+
+function validateKeepOptions(options: KeepOptions, driftFactor: number): void {
+  if (options.maxRenewals !== undefined && options.maxRenewals !== Number.POSITIVE_INFINITY) {
+    requireInteger('options.maxRenewals', options.maxRenewals, 0, Number.MAX_SAFE_INTEGER);
+  }
+  if (options.ttl !== undefined) requireTtl('options.ttl', options.ttl, driftFactor);
+}
 
 /** The outcome of a release: every node's answer, after every node answered or timed out. */
 export interface ReleaseResult {
@@ -40,6 +56,22 @@ export interface ReleaseResult {
   readonly failedCount: number;
   readonly nodes: readonly NodeReport[];
 }
+
+/** The outcome of `initFencing`: each node's counter (outcome `claimed` = created now, `too-low` = already there). */
+export interface FencingInitResult {
+  /** True when a quorum of nodes now has the counter. */
+  readonly ready: boolean;
+  /** The highest counter seen (or the floor). */
+  readonly highest: number;
+  readonly nodes: readonly NodeReport[];
+}
+
+type FenceClaim =
+  | { readonly outcome: 'claimed'; readonly token: number; readonly nodes: readonly NodeReport[] }
+  | {
+      readonly outcome: Exclude<AttemptReport['outcome'], 'acquired' | 'validity-exhausted'>;
+      readonly nodes: readonly NodeReport[];
+    };
 
 /** The outcome of a renew, for callers that want more than a boolean. */
 export interface RenewResult {
@@ -175,6 +207,9 @@ export class Redlock implements LockOwner {
     options: AcquireOptions = {},
   ): Promise<Lock> {
     const resources = requireResources('resource', resource);
+    if (this.options.fencing && resources.length !== 1) {
+      throw new InvalidArgumentError('resource', 'a single resource when fencing is on', resource);
+    }
     requireTtl('ttl', ttl, this.options.driftFactor);
     const { signal, timeoutMs, retryStrategy } = options ?? {};
     requireSignal('options.signal', signal);
@@ -198,7 +233,8 @@ export class Redlock implements LockOwner {
       if (outcome instanceof Lock) return outcome;
       reports.push(outcome);
       if (outcome.outcome === 'aborted') throw signal!.reason;
-      if (attempt > this.options.retryCount) break;
+      // Retrying cannot create a missing fencing counter: that takes an explicit initFencing.
+      if (outcome.outcome === 'fencing-uninitialized' || attempt > this.options.retryCount) break;
       const context: RetryContext = Object.freeze({
         lastAttempt: outcome,
         elapsedMs: clock.now() - began,
@@ -281,12 +317,103 @@ export class Redlock implements LockOwner {
   }
 
   /**
+   * Run `fn(signal, lock)` under a lock that renews itself (R11). `signal` aborts with a
+   * LockLostError before the deadline if the lock is lost; `using` then rejects with that error
+   * unless `fn` finishes first. The lock is released when `fn` settles, after any renew in flight.
+   * Acquisition failures reject as `acquire` does (LockAcquireError).
+   */
+  async using<T>(
+    resource: string | readonly string[],
+    ttl: number,
+    fn: (signal: AbortSignal, lock: Lock) => T | Promise<T>,
+    options: UsingOptions = {},
+  ): Promise<T> {
+    if (typeof fn !== 'function')
+      throw new InvalidArgumentError('fn', 'a function (signal, lock) => result', fn);
+    validateKeepOptions(options, this.options.driftFactor);
+    const lock = await this.acquire(resource, ttl, options);
+    const keeper = this.keep(lock, options);
+    const signal = options.signal ? AbortSignal.any([keeper.signal, options.signal]) : keeper.signal;
+    try {
+      const work = (async () => fn(signal, lock))();
+      // If the lock is lost first, fn's own outcome is no longer awaited: observe it anyway.
+      work.catch(() => {});
+      return await Promise.race([work, keeper.lost]);
+    } finally {
+      await keeper.stop();
+      await lock.release();
+    }
+  }
+
+  /**
+   * Keep a held lock alive until `stop()`: renewals a third of the way into each validity, and
+   * a signal that aborts with a LockLostError before the deadline when the lock is lost.
+   */
+  keep(lock: Lock, options: KeepOptions = {}): LeaseKeeper {
+    if (!(lock instanceof Lock)) throw new InvalidArgumentError('lock', 'a Lock taken by a Redlock', lock);
+    validateKeepOptions(options, this.options.driftFactor);
+    return new LeaseKeeper(
+      { renew: (resources, value, ttl) => this.renew(resources, value, ttl), quorum: this.quorum },
+      this.#runtime,
+      lock,
+      options,
+    );
+  }
+
+  /**
+   * Campaign for leadership of `resource`: see LeaderElection. The election starts at once and
+   * runs until `stop()`.
+   */
+  campaign(resource: string, options: LeaderOptions): LeaderElection {
+    return new LeaderElection(this, this.#runtime, resource, options);
+  }
+
+  /**
    * Resolves once every node call this Redlock started has answered or timed out, stragglers of
    * decided rounds included. For tests and graceful shutdown: after it, no timer of ours is left.
    */
   idle(): Promise<void> {
     if (this.#inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * Create the fencing counter of `resource` at `floor` on every node where it is absent, and
+   * report each node's counter. Run it once before the first fenced acquisition. After nodes
+   * lost their counters (wiped without persistence), a majority reports it absent and fenced
+   * acquisitions refuse: run it again with `floor` at least the highest token ever issued (for
+   * example the highest token your fenced resource has accepted), never lower.
+   */
+  async initFencing(
+    resource: string,
+    options: { floor?: number; signal?: AbortSignal } = {},
+  ): Promise<FencingInitResult> {
+    const [name] = requireResources('resource', resource);
+    const floor = options.floor ?? 0;
+    requireInteger('options.floor', floor, 0, Number.MAX_SAFE_INTEGER);
+    requireSignal('options.signal', options.signal);
+    const round = await this.#round(
+      {
+        type: 'eval',
+        script: initFenceScript,
+        keys: [fenceKeyOf(this.#keys([name!])[0]!)],
+        args: [String(floor)],
+      },
+      (reply) => {
+        const r = parseInitFenceReply(reply);
+        return { outcome: r.created ? 'claimed' : 'too-low', yes: true, counter: r.value };
+      },
+      this.#releaseTimeout(undefined),
+      'all',
+      options.signal,
+    );
+    if (round.decision === 'aborted') throw options.signal!.reason;
+    const present = round.nodes.filter((n) => n.counter !== undefined);
+    return Object.freeze({
+      ready: present.length >= this.quorum,
+      highest: Math.max(floor, ...present.map((n) => n.counter ?? 0)),
+      nodes: round.nodes,
+    });
   }
 
   async #attempt(
@@ -300,23 +427,40 @@ export class Redlock implements LockOwner {
     const { clock, wallClock } = this.#runtime;
     const value = this.#newValue();
     const timeoutMs = nodeTimeoutMs(ttl, this.options.driftFactor, this.options.nodeTimeoutMs);
+    const fenceKey = this.options.fencing ? fenceKeyOf(keys[0]!) : undefined;
     const round = await this.#round(
-      { type: 'eval', script: acquireScript, keys, args: [value, String(ttl), String(keys.length)] },
-      classifyAcquire,
+      {
+        type: 'eval',
+        script: acquireScript,
+        // With fencing, the counter is read in the same call (research §7.6 step 2).
+        keys: fenceKey ? [...keys, fenceKey] : keys,
+        args: [value, String(ttl), String(keys.length)],
+      },
+      fenceKey ? classifyFencedAcquire : classifyAcquire,
       timeoutMs,
       'vote',
       signal,
     );
     const deadline = deadlineMs(round.startMs, ttl, this.options.driftFactor);
-    const now = clock.now();
-    const outcome =
+    let outcome: AttemptReport['outcome'] =
       round.decision === 'aborted'
         ? 'aborted'
         : round.decision !== 'won'
           ? classifyFailure(round, this.quorum)
-          : now < deadline
+          : clock.now() < deadline
             ? 'acquired'
             : 'validity-exhausted';
+    let claim: FenceClaim | undefined;
+    if (outcome === 'acquired' && fenceKey) {
+      claim = await this.#claim(fenceKey, round.nodes, deadline, timeoutMs, signal);
+      // The token is handed out only after this final validity check (R13, §7.6 step 5).
+      outcome =
+        claim.outcome === 'claimed'
+          ? clock.now() < deadline
+            ? 'acquired'
+            : 'validity-exhausted'
+          : claim.outcome;
+    }
     const report: AttemptReport = Object.freeze({
       attempt,
       outcome,
@@ -324,6 +468,7 @@ export class Redlock implements LockOwner {
       quorum: this.quorum,
       elapsedMs: round.decidedMs - round.startMs,
       nodes: round.nodes,
+      ...(claim ? { claim: claim.nodes } : {}),
     });
     if (outcome === 'acquired') {
       const lock = new Lock({
@@ -334,6 +479,7 @@ export class Redlock implements LockOwner {
         attempts: attempt,
         report,
         deadlineMs: deadline,
+        fencingToken: claim?.outcome === 'claimed' ? claim.token : null,
         clock,
         wallNow: wallClock.now(),
         owner: this,
@@ -345,6 +491,44 @@ export class Redlock implements LockOwner {
     // have landed (R5). Done before the next attempt, so a client never blocks itself (R9).
     await this.#release(resources, value, timeoutMs, undefined);
     return report;
+  }
+
+  /**
+   * The claim round of research §7.4: propose one more than the highest counter seen, and keep
+   * it only if a quorum of nodes accepts it (each accepts a token at most once, and only above
+   * its counter). A node without a counter answers "absent" and refuses: a wiped node can never
+   * vote a token backwards (§7.5). Re-proposes above any "too low" answer, while validity lasts.
+   */
+  async #claim(
+    fenceKey: string,
+    acquired: readonly NodeReport[],
+    deadline: number,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<FenceClaim> {
+    let proposal = 1 + Math.max(0, ...acquired.map((n) => n.counter ?? 0));
+    let nodes: readonly NodeReport[] = [];
+    for (let round = 0; round < DEFAULTS.maxClaimRounds && this.#runtime.clock.now() < deadline; round++) {
+      const result = await this.#round(
+        { type: 'eval', script: claimScript, keys: [fenceKey], args: [String(proposal)] },
+        classifyClaim,
+        timeoutMs,
+        'vote',
+        signal,
+      );
+      nodes = result.nodes;
+      if (result.decision === 'aborted') return { outcome: 'aborted', nodes };
+      if (result.decision === 'won') return { outcome: 'claimed', token: proposal, nodes };
+      const absent = nodes.filter((n) => n.outcome === 'not-held').length;
+      if (absent > this.#nodes.length - this.quorum) return { outcome: 'fencing-uninitialized', nodes };
+      proposal =
+        1 + Math.max(proposal, ...nodes.map((n) => (n.outcome === 'too-low' ? (n.counter ?? 0) : 0)));
+    }
+    return {
+      outcome:
+        classifyFailure({ nodes } as RoundResult, this.quorum) === 'contended' ? 'contended' : 'unavailable',
+      nodes,
+    };
   }
 
   async #renew(
@@ -524,6 +708,23 @@ function classifyAcquire(reply: unknown): Verdict {
   return parseAcquireReply(reply).acquired
     ? { outcome: 'acquired', yes: true }
     : { outcome: 'held', yes: false };
+}
+
+function classifyFencedAcquire(reply: unknown): Verdict {
+  const r = parseAcquireReply(reply);
+  return { outcome: r.acquired ? 'acquired' : 'held', yes: r.acquired, counter: r.counter };
+}
+
+function classifyClaim(reply: unknown): Verdict {
+  const r = parseClaimReply(reply);
+  if (r.kind === 'accepted') return { outcome: 'claimed', yes: true, counter: r.value };
+  if (r.kind === 'too-low') return { outcome: 'too-low', yes: false, counter: r.value };
+  return { outcome: 'not-held', yes: false, holder: 'absent', counter: null };
+}
+
+/** The fencing counter lives beside the lock key, without a TTL. */
+export function fenceKeyOf(lockKey: string): string {
+  return `${lockKey}:fence`;
 }
 
 function classifyExtend(reply: unknown): Verdict {

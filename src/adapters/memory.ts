@@ -1,6 +1,14 @@
 import { type Command, type EvalCommand, isNoScriptError, type RedisClient, type Script } from '../client.js';
 import type { Clock } from '../clock.js';
-import { acquireScript, extendScript, releaseScript, repairScript } from '../scripts/index.js';
+import {
+  acquireScript,
+  claimScript,
+  extendScript,
+  initFenceScript,
+  inspectScript,
+  releaseScript,
+  repairScript,
+} from '../scripts/index.js';
 
 interface Entry {
   /** A string, or a list (only so that tests can provoke WRONGTYPE as redis-server does). */
@@ -73,6 +81,30 @@ const IMPLEMENTATIONS: ReadonlyMap<string, Impl> = new Map<string, Impl>([
       return [1, 0];
     },
   ],
+  [
+    claimScript.name,
+    (node, [key], [proposed]) => {
+      const current = node.get(key!);
+      if (current === null) return [-1, 0];
+      const c = Number(current);
+      const t = Number(proposed);
+      if (c < t) {
+        node.set(key!, proposed!);
+        return [1, t];
+      }
+      return [0, c];
+    },
+  ],
+  [
+    initFenceScript.name,
+    (node, [key], [floor]) => {
+      const current = node.get(key!);
+      if (current !== null) return [0, Number(current)];
+      node.set(key!, floor!);
+      return [1, Number(floor)];
+    },
+  ],
+  [inspectScript.name, (node, keys) => keys.flatMap((key) => [node.get(key), node.pttl(key)])],
 ]);
 
 let nextRunId = 1;
@@ -219,7 +251,11 @@ export class MemoryNode {
   }
 }
 
-const KNOWN = new Map([acquireScript, releaseScript, extendScript, repairScript].map((s) => [s.name, s.sha]));
+const KNOWN = new Map(
+  [acquireScript, releaseScript, extendScript, repairScript, claimScript, initFenceScript, inspectScript].map(
+    (s) => [s.name, s.sha],
+  ),
+);
 
 function sameScript(script: Script): boolean {
   return KNOWN.get(script.name) === script.sha;

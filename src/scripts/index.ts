@@ -1,3 +1,11 @@
 export { type AcquireReply, acquireScript, parseAcquireReply } from './acquire.js';
 export { extendScript, parseExtendReply, parseRepairReply, repairScript } from './extend.js';
+export {
+  type ClaimReply,
+  claimScript,
+  initFenceScript,
+  parseClaimReply,
+  parseInitFenceReply,
+} from './fencing.js';
+export { inspectScript, parseInspectReply } from './inspect.js';
 export { parseReleaseReply, releaseScript } from './release.js';

@@ -1,0 +1,158 @@
+import type { Runtime } from './clock.js';
+import { LockLostError, type LostReason } from './errors.js';
+import type { Lock } from './lock.js';
+import type { RenewResult } from './redlock.js';
+
+export interface KeepOptions {
+  /**
+   * Stop renewing after this many successful renewals; the lock then lapses and the signal
+   * aborts with reason `renewal-limit` before its deadline. @default Infinity (no limit)
+   */
+  readonly maxRenewals?: number;
+  /** TTL of each renewal, in ms. @default the lock's own TTL */
+  readonly ttl?: number;
+}
+
+/** What a LeaseKeeper needs from its Redlock. */
+export interface KeeperHost {
+  renew(resources: readonly string[], value: string, ttl: number): Promise<RenewResult>;
+  readonly quorum: number;
+}
+
+/**
+ * Keeps a lock alive (R11): renews when a third of its validity has passed, retries a renew that
+ * failed for want of answers while validity remains, and aborts `signal` with a LockLostError
+ * as soon as the lock is known lost, or at the latest a safety margin before its deadline if no
+ * renew has moved it. Renewals are serialised, never sent after the deadline (the Redlock refuses
+ * them locally), and never resumed once the lock is lost. Nothing here throws from a timer.
+ */
+export class LeaseKeeper {
+  readonly #controller = new AbortController();
+  readonly #lock: Lock;
+  readonly #host: KeeperHost;
+  readonly #runtime: Runtime;
+  readonly #ttl: number;
+  readonly #maxRenewals: number;
+  #renewals = 0;
+  #renewTimer: unknown;
+  #watchdog: unknown;
+  #inFlight: Promise<void> | undefined;
+  #stopped = false;
+  readonly #lost: Promise<never>;
+  #reject!: (error: LockLostError) => void;
+
+  constructor(host: KeeperHost, runtime: Runtime, lock: Lock, options: KeepOptions = {}) {
+    this.#host = host;
+    this.#runtime = runtime;
+    this.#lock = lock;
+    this.#ttl = options.ttl ?? lock.ttl;
+    this.#maxRenewals = options.maxRenewals ?? Number.POSITIVE_INFINITY;
+    this.#lost = new Promise<never>((_, reject) => {
+      this.#reject = reject;
+    });
+    // Observed by `using`; a caller of keep() who never awaits it must not see an unhandled rejection.
+    this.#lost.catch(() => {});
+    this.#schedule();
+  }
+
+  /** Aborts, with a LockLostError as its reason, when the lock is lost. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Rejects with the LockLostError when the lock is lost; never resolves. */
+  get lost(): Promise<never> {
+    return this.#lost;
+  }
+
+  /** Successful renewals so far. */
+  get renewals(): number {
+    return this.#renewals;
+  }
+
+  /** Stop renewing and wait for a renew in flight; the lock is left as it is (not released). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#clearTimers();
+    await this.#inFlight;
+  }
+
+  #schedule(): void {
+    this.#clearTimers();
+    if (this.#stopped) return;
+    const { clock, timers } = this.#runtime;
+    const now = clock.now();
+    const remaining = this.#lock.deadlineMs - now;
+    // Lost no later than a margin before the deadline: 5% of the validity, at least 1 ms.
+    const margin = Math.max(1, Math.floor(this.#lock.validityMs * 0.05));
+    this.#watchdog = timers.setTimeout(
+      () => this.#lose(this.#renewals >= this.#maxRenewals ? 'renewal-limit' : 'expired'),
+      Math.max(0, remaining - margin),
+    );
+    if (this.#renewals < this.#maxRenewals) {
+      this.#renewTimer = timers.setTimeout(
+        () => this.#renew(),
+        Math.max(0, this.#lock.validityMs / 3 - (this.#lock.validityMs - remaining)),
+      );
+    }
+  }
+
+  #renew(): void {
+    if (this.#stopped || this.#inFlight) return;
+    this.#inFlight = this.#host
+      .renew(this.#lock.resources, this.#lock.value, this.#ttl)
+      .then(
+        (result) => this.#after(result),
+        () => this.#retrySoon(),
+      )
+      .finally(() => {
+        this.#inFlight = undefined;
+      });
+  }
+
+  #after(result: RenewResult): void {
+    if (this.#stopped) return;
+    if (result.renewed) {
+      this.#renewals++;
+      this.#schedule();
+      return;
+    }
+    if (result.reason === 'expired' || result.reason === 'released') {
+      this.#lose(result.reason === 'released' ? 'released' : 'expired', result);
+      return;
+    }
+    // Definitively lost when the nodes that answered "not held" alone deny a quorum.
+    const notHeld = result.nodes.filter((n) => n.outcome === 'not-held').length;
+    if (notHeld > result.nodes.length - this.#host.quorum) {
+      this.#lose('not-held', result);
+      return;
+    }
+    this.#retrySoon();
+  }
+
+  /** A renew without enough answers: try again after a tenth of what is left, while it lasts. */
+  #retrySoon(): void {
+    if (this.#stopped) return;
+    const remaining = this.#lock.deadlineMs - this.#runtime.clock.now();
+    const { timers } = this.#runtime;
+    timers.clearTimeout(this.#renewTimer);
+    this.#renewTimer = timers.setTimeout(() => this.#renew(), Math.max(1, remaining / 10));
+  }
+
+  #lose(reason: LostReason, result?: RenewResult): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#clearTimers();
+    const error = new LockLostError(this.#lock.resources, reason, result?.nodes ?? []);
+    this.#controller.abort(error);
+    this.#reject(error);
+  }
+
+  #clearTimers(): void {
+    const { timers } = this.#runtime;
+    timers.clearTimeout(this.#renewTimer);
+    timers.clearTimeout(this.#watchdog);
+    this.#renewTimer = undefined;
+    this.#watchdog = undefined;
+  }
+}
