@@ -34,6 +34,13 @@ export interface RedlockOptions {
    * @default false
    */
   readonly fencing?: boolean;
+  /**
+   * Ignore the votes of a node whose uptime is below this, in ms: the spec's delayed restart,
+   * enforced by the client (R14). Set it to the longest TTL in use when nodes may restart without
+   * persistence. Each call then carries `INFO server`, so every vote is vetted by the uptime
+   * the node reported in the same round trip. 0 turns it off. @default 0
+   */
+  readonly minNodeUptimeMs?: number;
   /** Injected clock, timers and randomness (simulation, tests). @default the system's */
   readonly runtime?: Partial<Runtime>;
 }
@@ -62,6 +69,7 @@ export const DEFAULTS = Object.freeze({
   driftFactor: 0.01,
   keyPrefix: '',
   fencing: false,
+  minNodeUptimeMs: 0,
   releaseNodeTimeoutMs: 500,
   /** Claim rounds per fenced acquisition before the attempt counts as contended. */
   maxClaimRounds: 5,
@@ -75,6 +83,7 @@ export interface ResolvedOptions {
   readonly nodeTimeoutMs: number | undefined;
   readonly keyPrefix: string;
   readonly fencing: boolean;
+  readonly minNodeUptimeMs: number;
 }
 
 const MAX_RETRY_COUNT = 1_000_000;
@@ -104,6 +113,8 @@ export function resolveOptions(options: RedlockOptions | undefined): {
     throw new InvalidArgumentError('options.keyPrefix', 'a string', keyPrefix);
   const fencing = o.fencing ?? DEFAULTS.fencing;
   if (typeof fencing !== 'boolean') throw new InvalidArgumentError('options.fencing', 'a boolean', fencing);
+  const minNodeUptimeMs = o.minNodeUptimeMs ?? DEFAULTS.minNodeUptimeMs;
+  requireInteger('options.minNodeUptimeMs', minNodeUptimeMs, 0, MAX_TTL_MS);
   const runtime = { ...defaultRuntime(), ...definedOnly(o.runtime ?? {}) };
   for (const [name, method] of [
     ['clock', 'now'],
@@ -127,6 +138,7 @@ export function resolveOptions(options: RedlockOptions | undefined): {
       nodeTimeoutMs: o.nodeTimeoutMs,
       keyPrefix,
       fencing,
+      minNodeUptimeMs,
     }),
     runtime,
   };

@@ -10,6 +10,19 @@ export interface NodeState {
   /** 'unknown' until INFO has answered once; 'unavailable' when INFO itself is refused. */
   identity: 'unknown' | 'known' | 'unavailable';
   runId: string | undefined;
+  /** What the last INFO said, for `Redlock.nodeInfo()` and the guards. */
+  info: NodeInfo | undefined;
+}
+
+/** A node as its last INFO described it. */
+export interface NodeInfo {
+  readonly runId: string;
+  readonly redisVersion: string | undefined;
+  /** `uptime_in_seconds` when the INFO was read. */
+  readonly uptimeSeconds: number | undefined;
+  readonly maxmemoryPolicy: string | undefined;
+  /** `aof_enabled` (from the first contact's persistence section). */
+  readonly aofEnabled: boolean | undefined;
 }
 
 /** How one node's reply is read: its outcome, and whether it is a yes vote. */
@@ -24,16 +37,21 @@ export interface Verdict {
 export interface RoundSpec {
   readonly nodes: readonly NodeState[];
   readonly command: Command;
-  /** Reads a reply; may throw, which reports the node as an error. */
-  readonly classify: (reply: unknown) => Verdict;
+  /** Reads node `node`'s reply; may throw, which reports the node as an error. */
+  readonly classify: (reply: unknown, node: number) => Verdict;
   readonly timeoutMs: number;
   readonly quorum: number;
   /** 'vote': decide as soon as quorum is won or lost. 'all': wait for every node (release). */
   readonly mode: 'vote' | 'all';
   readonly signal: AbortSignal | undefined;
   readonly runtime: Runtime;
-  /** Called with a node's INFO text the first time it answers one. */
-  readonly onInfo: (node: NodeState, info: string) => void;
+  /**
+   * Send INFO with every call, not only until the node is identified (the uptime guard needs
+   * each vote vetted by the INFO answered in the same batch).
+   */
+  readonly infoEveryCall: boolean;
+  /** Called with each INFO a node answers; false means this node's answer must not count. */
+  readonly onInfo: (node: NodeState, info: NodeInfo, first: boolean) => boolean;
   /** In-flight accounting, so the Redlock can tell when every straggler has settled. */
   readonly track: (delta: 1 | -1) => void;
 }
@@ -49,7 +67,13 @@ export interface RoundResult {
   readonly nodes: readonly NodeReport[];
 }
 
-const INFO: InfoCommand = Object.freeze({ type: 'info', sections: Object.freeze(['server', 'memory']) });
+/** First contact: identity, eviction policy and persistence. */
+const FIRST_INFO: InfoCommand = Object.freeze({
+  type: 'info',
+  sections: Object.freeze(['server', 'memory', 'persistence']),
+});
+/** Later calls, when every vote is vetted: the server section carries run_id and uptime. */
+const SERVER_INFO: InfoCommand = Object.freeze({ type: 'info', sections: Object.freeze(['server']) });
 
 /**
  * Send one command to every node in parallel, each call bounded by the per-node timeout, and
@@ -151,8 +175,9 @@ export function runRound(spec: RoundSpec): Promise<RoundResult> {
 
     for (let i = 0; i < n; i++) {
       const node = nodes[i]!;
-      const withInfo = node.identity === 'unknown';
-      const commands = withInfo ? [INFO, spec.command] : [spec.command];
+      const first = node.identity === 'unknown';
+      const withInfo = first || (spec.infoEveryCall && node.identity === 'known');
+      const commands = withInfo ? [first ? FIRST_INFO : SERVER_INFO, spec.command] : [spec.command];
       spec.track(1);
       handles[i] = timers.setTimeout(
         () => settle(i, { outcome: 'timeout', yes: false }, null),
@@ -168,14 +193,19 @@ export function runRound(spec: RoundSpec): Promise<RoundResult> {
         (replies) => {
           if (settled[i]) return;
           const latencyMs = clock.now() - startMs;
-          if (withInfo) readInfo(node, replies[0], spec.onInfo);
+          // First contact is decided when the reply lands: two calls may have carried the probe.
+          const eligible = withInfo
+            ? readInfo(node, replies[0], node.identity === 'unknown', spec.onInfo)
+            : true;
           const reply = replies[commands.length - 1];
           let verdict: Verdict;
-          if (reply instanceof Error) {
+          if (!eligible) {
+            verdict = { outcome: 'quarantined', yes: false };
+          } else if (reply instanceof Error) {
             verdict = { outcome: 'error', yes: false, error: reply };
           } else {
             try {
-              verdict = spec.classify(reply);
+              verdict = spec.classify(reply, node.index);
             } catch (error) {
               verdict = { outcome: 'error', yes: false, error: toError(error) };
             }
@@ -193,16 +223,32 @@ export function runRound(spec: RoundSpec): Promise<RoundResult> {
   });
 }
 
-function readInfo(node: NodeState, reply: unknown, onInfo: RoundSpec['onInfo']): void {
-  if (node.identity !== 'unknown') return;
+/** Parse an INFO reply into the node's state; returns whether the node's vote may count. */
+function readInfo(node: NodeState, reply: unknown, first: boolean, onInfo: RoundSpec['onInfo']): boolean {
   if (typeof reply !== 'string') {
-    node.identity = 'unavailable';
-    return;
+    // INFO refused (renamed or denied by ACL): the node cannot be identified; its vote counts.
+    if (first) node.identity = 'unavailable';
+    return true;
   }
-  const runId = /^run_id:([0-9a-f]+)/m.exec(reply)?.[1];
+  const field = (name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(reply)?.[1];
+  const runId = field('run_id');
+  if (!runId) {
+    if (first) node.identity = 'unavailable';
+    return true;
+  }
+  const uptime = field('uptime_in_seconds');
+  const aof = field('aof_enabled');
+  const info: NodeInfo = {
+    runId,
+    redisVersion: field('redis_version'),
+    uptimeSeconds: uptime === undefined ? undefined : Number(uptime),
+    maxmemoryPolicy: field('maxmemory_policy') ?? node.info?.maxmemoryPolicy,
+    aofEnabled: aof === undefined ? node.info?.aofEnabled : aof === '1',
+  };
   node.runId = runId;
-  node.identity = runId ? 'known' : 'unavailable';
-  onInfo(node, reply);
+  node.identity = 'known';
+  node.info = info;
+  return onInfo(node, info, first);
 }
 
 export function toError(value: unknown): Error {

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { isRedisClient, type RedisClient, rawClientKind } from './client.js';
 import type { Runtime } from './clock.js';
+import { channels, traced } from './diagnostics.js';
 import { type AttemptReport, InvalidArgumentError, LockAcquireError, type NodeReport } from './errors.js';
 import { type KeepOptions, LeaseKeeper } from './keeper.js';
 import { LeaderElection, type LeaderOptions } from './leader.js';
@@ -17,23 +19,46 @@ import {
   requireValue,
   resolveOptions,
 } from './options.js';
-import { type NodeState, type RoundResult, runRound, type Verdict } from './quorum.js';
+import { type NodeInfo, type NodeState, type RoundResult, runRound, type Verdict } from './quorum.js';
 import { jitteredRetry, type RetryContext, type RetryStrategy, sleep } from './retry.js';
 import {
   acquireScript,
   claimScript,
   extendScript,
   initFenceScript,
+  inspectScript,
   parseAcquireReply,
   parseClaimReply,
   parseExtendReply,
   parseInitFenceReply,
+  parseInspectReply,
   parseReleaseReply,
   parseRepairReply,
   releaseScript,
   repairScript,
 } from './scripts/index.js';
 import { deadlineMs, nodeTimeoutMs, quorumOf } from './validity.js';
+
+/** What `inspect` saw on each node. */
+export interface InspectResult {
+  readonly resources: readonly string[];
+  readonly nodes: ReadonlyArray<
+    NodeReport & {
+      /** Per resource: who holds it (SHA-256 prefix of the value, or null) and its PTTL (-2 absent). */
+      readonly keys: ReadonlyArray<{
+        resource: string;
+        holder: string | null;
+        ttlMs: number;
+        mine?: boolean;
+      }>;
+    }
+  >;
+}
+
+/** Identifies a holder in diagnostics without revealing its lock value. */
+export function holderHash(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 12);
+}
 
 /** Options of `using`: those of `acquire`, and those of the renewals. */
 export interface UsingOptions extends AcquireOptions, KeepOptions {}
@@ -113,7 +138,7 @@ export class Redlock implements LockOwner {
       for (const w of waiters) w();
     }
   };
-  readonly #onInfo = (node: NodeState, info: string) => this.#checkInfo(node, info);
+  readonly #onInfo = (node: NodeState, info: NodeInfo, first: boolean) => this.#checkInfo(node, info, first);
 
   constructor(clients: readonly RedisClient[], options?: RedlockOptions) {
     if (!Array.isArray(clients) || clients.length === 0) {
@@ -138,7 +163,14 @@ export class Redlock implements LockOwner {
         );
       }
       endpoints.set(client.endpoint, index);
-      return { index, client, endpoint: client.endpoint, identity: 'unknown', runId: undefined };
+      return {
+        index,
+        client,
+        endpoint: client.endpoint,
+        identity: 'unknown',
+        runId: undefined,
+        info: undefined,
+      };
     });
     const resolved = resolveOptions(options);
     this.options = resolved.options;
@@ -201,11 +233,20 @@ export class Redlock implements LockOwner {
    * As `acquireLock`, but a failure rejects with a LockAcquireError that carries every attempt's
    * per-node report and says why: contended, unavailable or validity-exhausted.
    */
-  async acquire(
-    resource: string | readonly string[],
-    ttl: number,
-    options: AcquireOptions = {},
-  ): Promise<Lock> {
+  acquire(resource: string | readonly string[], ttl: number, options: AcquireOptions = {}): Promise<Lock> {
+    return traced(
+      channels.acquire,
+      { operation: 'acquire', resources: typeof resource === 'string' ? [resource] : resource, ttl },
+      () => this.#acquire(resource, ttl, options),
+      (lock, context) => {
+        context.attempts = [lock.report];
+        context.nodes = lock.report.nodes;
+        context.result = { ok: true, validityMs: lock.validityMs, fencingToken: lock.fencingToken };
+      },
+    );
+  }
+
+  async #acquire(resource: string | readonly string[], ttl: number, options: AcquireOptions): Promise<Lock> {
     const resources = requireResources('resource', resource);
     if (this.options.fencing && resources.length !== 1) {
       throw new InvalidArgumentError('resource', 'a single resource when fencing is on', resource);
@@ -298,7 +339,7 @@ export class Redlock implements LockOwner {
     requireSignal('options.signal', options?.signal);
     const lock = this.#live.get(value);
     if (lock && sameList(lock.resources, resources)) return this.release(lock, options);
-    return this.#release(resources, value, this.#releaseTimeout(undefined), options?.signal);
+    return this.#tracedRelease(resources, value, this.#releaseTimeout(undefined), options?.signal);
   }
 
   /** @internal LockOwner */
@@ -306,7 +347,24 @@ export class Redlock implements LockOwner {
     requireSignal('options.signal', options?.signal);
     lock._markReleased();
     this.#live.delete(lock.value);
-    return this.#release(lock.resources, lock.value, this.#releaseTimeout(lock.ttl), options?.signal);
+    return this.#tracedRelease(lock.resources, lock.value, this.#releaseTimeout(lock.ttl), options?.signal);
+  }
+
+  #tracedRelease(
+    resources: readonly string[],
+    value: string,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ReleaseResult> {
+    return traced(
+      channels.release,
+      { operation: 'release', resources },
+      () => this.#release(resources, value, timeoutMs, signal),
+      (result, context) => {
+        context.nodes = result.nodes;
+        context.result = { ok: result.releasedCount > 0, releasedCount: result.releasedCount };
+      },
+    );
   }
 
   /** @internal LockOwner */
@@ -314,6 +372,43 @@ export class Redlock implements LockOwner {
     requireTtl('ttl', ttl, this.options.driftFactor);
     requireSignal('options.signal', options?.signal);
     return (await this.#renew(lock.resources, lock.value, ttl, lock, options?.signal)).renewed;
+  }
+
+  /**
+   * A diagnostic, never a substitute for the lock's local deadline (R12): each node's holder of
+   * each resource (a SHA-256 prefix of the value, never the value) and remaining TTL. With
+   * `value`, says which keys hold it. Answers can be stale by the time they are read.
+   */
+  async inspect(
+    resource: string | readonly string[],
+    options: { value?: string; signal?: AbortSignal } = {},
+  ): Promise<InspectResult> {
+    const resources = requireResources('resource', resource);
+    if (options.value !== undefined) requireValue('options.value', options.value);
+    requireSignal('options.signal', options.signal);
+    const keys = this.#keys(resources);
+    const seen = new Map<number, InspectResult['nodes'][number]['keys']>();
+    const round = await this.#round(
+      { type: 'eval', script: inspectScript, keys, args: [] },
+      (reply, node) => {
+        const entries = parseInspectReply(reply, keys.length).map(({ value, pttl }, i) => ({
+          resource: resources[i]!,
+          holder: value === null ? null : holderHash(value),
+          ttlMs: pttl,
+          ...(options.value !== undefined ? { mine: value === options.value } : {}),
+        }));
+        seen.set(node, entries);
+        return { outcome: entries.some((e) => e.holder !== null) ? 'held' : 'not-held', yes: true };
+      },
+      this.#releaseTimeout(undefined),
+      'all',
+      options.signal,
+    );
+    if (round.decision === 'aborted') throw options.signal!.reason;
+    return Object.freeze({
+      resources,
+      nodes: round.nodes.map((report) => ({ ...report, keys: seen.get(report.node) ?? [] })),
+    });
   }
 
   /**
@@ -531,7 +626,29 @@ export class Redlock implements LockOwner {
     };
   }
 
-  async #renew(
+  #renew(
+    resources: readonly string[],
+    value: string,
+    ttl: number,
+    lock: Lock | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<RenewResult> {
+    return traced(
+      channels.renew,
+      { operation: 'renew', resources, ttl },
+      () => this.#renewRound(resources, value, ttl, lock, signal),
+      (result, context) => {
+        context.nodes = result.nodes;
+        context.result = {
+          ok: result.renewed,
+          validityMs: result.validityMs,
+          ...(result.reason ? { reason: result.reason } : {}),
+        };
+      },
+    );
+  }
+
+  async #renewRound(
     resources: readonly string[],
     value: string,
     ttl: number,
@@ -602,6 +719,7 @@ export class Redlock implements LockOwner {
       mode: 'all',
       signal: undefined,
       runtime: this.#runtime,
+      infoEveryCall: this.options.minNodeUptimeMs > 0,
       onInfo: this.#onInfo,
       track: this.#track,
     });
@@ -638,7 +756,7 @@ export class Redlock implements LockOwner {
 
   #round(
     command: Parameters<typeof runRound>[0]['command'],
-    classify: (reply: unknown) => Verdict,
+    classify: (reply: unknown, node: number) => Verdict,
     timeoutMs: number,
     mode: 'vote' | 'all',
     signal: AbortSignal | undefined,
@@ -652,6 +770,7 @@ export class Redlock implements LockOwner {
       mode,
       signal,
       runtime: this.#runtime,
+      infoEveryCall: this.options.minNodeUptimeMs > 0,
       onInfo: this.#onInfo,
       track: this.#track,
     });
@@ -685,22 +804,45 @@ export class Redlock implements LockOwner {
     this.#sweepAt = Math.max(REGISTRY_SWEEP_AT, this.#live.size * 2);
   }
 
-  #checkInfo(node: NodeState, info: string): void {
-    for (const other of this.#nodes) {
-      if (other !== node && other.runId !== undefined && other.runId === node.runId) {
+  /**
+   * Guards on what a node's INFO says (R1, R14): on first contact, warn when it is the same
+   * server as another node, when it may evict keys, and when it does not persist; on every
+   * vetted call, refuse its vote while its uptime is below `minNodeUptimeMs`.
+   */
+  #checkInfo(node: NodeState, info: NodeInfo, first: boolean): boolean {
+    if (first) {
+      for (const other of this.#nodes) {
+        if (other !== node && other.runId !== undefined && other.runId === node.runId) {
+          process.emitWarning(
+            `nodes ${other.index} (${other.endpoint}) and ${node.index} (${node.endpoint}) are the same Redis server (run_id ${node.runId}): only one of their votes counts`,
+            { code: 'QUORUMLOCK_DUPLICATE_NODE' },
+          );
+        }
+      }
+      if (info.maxmemoryPolicy !== undefined && info.maxmemoryPolicy !== 'noeviction') {
         process.emitWarning(
-          `nodes ${other.index} (${other.endpoint}) and ${node.index} (${node.endpoint}) are the same Redis server (run_id ${node.runId}): only one of their votes counts`,
-          { code: 'QUORUMLOCK_DUPLICATE_NODE' },
+          `node ${node.index} (${node.endpoint}) has maxmemory-policy ${info.maxmemoryPolicy}: eviction can delete lock keys early and break mutual exclusion; use noeviction`,
+          { code: 'QUORUMLOCK_EVICTION_POLICY' },
+        );
+      }
+      if (info.aofEnabled === false && this.options.minNodeUptimeMs === 0) {
+        process.emitWarning(
+          `node ${node.index} (${node.endpoint}) runs without AOF: a crash and restart forgets its locks; use appendonly yes with appendfsync always, or set minNodeUptimeMs to the longest TTL (delayed restart)`,
+          { code: 'QUORUMLOCK_PERSISTENCE' },
         );
       }
     }
-    const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
-    if (policy !== undefined && policy !== 'noeviction') {
-      process.emitWarning(
-        `node ${node.index} (${node.endpoint}) has maxmemory-policy ${policy}: eviction can delete lock keys early and break mutual exclusion; use noeviction`,
-        { code: 'QUORUMLOCK_EVICTION_POLICY' },
-      );
-    }
+    const min = this.options.minNodeUptimeMs;
+    return min === 0 || info.uptimeSeconds === undefined || info.uptimeSeconds * 1000 >= min;
+  }
+
+  /** Each node as its last INFO described it (undefined before first contact): a diagnostic. */
+  nodeInfo(): ReadonlyArray<{
+    readonly node: number;
+    readonly endpoint: string;
+    readonly info: NodeInfo | undefined;
+  }> {
+    return this.#nodes.map((n) => ({ node: n.index, endpoint: n.endpoint, info: n.info }));
   }
 }
 

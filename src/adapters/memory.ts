@@ -123,6 +123,8 @@ export class MemoryNode {
   #startedAt: number;
   /** Reported as `maxmemory_policy` by INFO. */
   maxmemoryPolicy = 'noeviction';
+  /** Reported as `aof_enabled` by INFO (what `restart({ persist })` does is up to its caller). */
+  aofEnabled = true;
 
   constructor(options: { clock?: Clock; runId?: string } = {}) {
     this.#clock = options.clock ?? { now: () => Date.now() };
@@ -246,6 +248,9 @@ export class MemoryNode {
       '',
       '# Memory',
       `maxmemory_policy:${this.maxmemoryPolicy}`,
+      '',
+      '# Persistence',
+      `aof_enabled:${this.aofEnabled ? 1 : 0}`,
       '',
     ].join('\r\n');
   }

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { Redlock } from '../../src/redlock.js';
-import { type ClientKind, connectClients } from '../support/clients.js';
 import { describeOverlaps, findOverlaps, GuardedCounter, type LeaseWindow } from '../support/checkers.js';
+import { type ClientKind, connectClients } from '../support/clients.js';
 import { useSharedNodes } from '../support/real-nodes.js';
 
 const nodes = useSharedNodes();
@@ -11,7 +11,9 @@ describe('contenders on one resource (row 39)', () => {
   for (const kind of ['ioredis', 'node-redis'] as ClientKind[]) {
     it(`${kind}: 6 clients with their own connections never hold at once and lose no update`, async () => {
       const resource = nodes.key(`contended:${kind}`);
-      const connections = await Promise.all(Array.from({ length: 6 }, () => connectClients(nodes.addresses, kind)));
+      const connections = await Promise.all(
+        Array.from({ length: 6 }, () => connectClients(nodes.addresses, kind)),
+      );
       const windows: LeaseWindow[] = [];
       const counter = new GuardedCounter();
       const wins = new Map<number, number>();

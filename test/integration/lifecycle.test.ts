@@ -166,7 +166,10 @@ describe('renew (R7, R8)', () => {
     expect(await redlock.renewLock(resource, 'not-the-value', TTL)).toBe(false);
     await sleep(150);
     expect(await lock.renew()).toBe(false);
-    expect(await redlock.renew(resource, lock.value, TTL)).toMatchObject({ renewed: false, reason: 'expired' });
+    expect(await redlock.renew(resource, lock.value, TTL)).toMatchObject({
+      renewed: false,
+      reason: 'expired',
+    });
     const again = (await redlock.acquireLock(resource, TTL))!;
     await again.release();
     expect(await again.renew()).toBe(false);

@@ -1,0 +1,97 @@
+import { type TracingChannel, tracingChannel } from 'node:diagnostics_channel';
+import type { AttemptReport, NodeReport } from './errors.js';
+
+/**
+ * What quorumlock publishes on its tracing channels. Lock values are never published: only
+ * resource names, TTLs, per-node outcomes and latencies, and a summary of the result.
+ */
+export interface LockTraceContext {
+  readonly operation: 'acquire' | 'renew' | 'release';
+  readonly resources: readonly string[];
+  /** acquire and renew: the TTL asked for, in ms. */
+  readonly ttl?: number;
+  /** Set when the operation settles: what it achieved (never the lock value). */
+  result?: {
+    readonly ok: boolean;
+    readonly validityMs?: number;
+    readonly fencingToken?: number | null;
+    readonly reason?: string;
+    readonly releasedCount?: number;
+  };
+  /** Set when the operation settles: every node's outcome and latency of the (last) round. */
+  nodes?: readonly NodeReport[];
+  /** acquire: every attempt's report. */
+  attempts?: readonly AttemptReport[];
+  /** Set when the operation rejects. */
+  error?: unknown;
+}
+
+type Channel = TracingChannel<unknown, LockTraceContext & object>;
+
+/**
+ * `quorumlock:acquire`, `quorumlock:renew`, `quorumlock:release`: Node tracing channels (start,
+ * end, asyncStart, asyncEnd, error), as `tracingChannel.tracePromise` publishes them.
+ */
+export const channels = Object.freeze({
+  acquire: tracingChannel('quorumlock:acquire') as Channel,
+  renew: tracingChannel('quorumlock:renew') as Channel,
+  release: tracingChannel('quorumlock:release') as Channel,
+});
+
+function active(channel: Channel): boolean {
+  const aggregate = (channel as { hasSubscribers?: unknown }).hasSubscribers;
+  if (typeof aggregate === 'boolean') return aggregate;
+  return (
+    channel.start.hasSubscribers ||
+    channel.end.hasSubscribers ||
+    channel.asyncStart.hasSubscribers ||
+    channel.asyncEnd.hasSubscribers ||
+    channel.error.hasSubscribers
+  );
+}
+
+/**
+ * Run `fn` traced on `channel` when anyone subscribes, and untouched otherwise (one boolean
+ * read). `settle` fills the context from the result, so that the result itself (which may carry
+ * a lock value) is never published.
+ */
+export function traced<T>(
+  channel: Channel,
+  context: LockTraceContext,
+  fn: () => Promise<T>,
+  settle: (result: T, context: LockTraceContext) => void,
+): Promise<T> {
+  if (!active(channel)) return fn();
+  channel.start.publish(context);
+  let promise: Promise<T>;
+  try {
+    promise = fn();
+  } catch (error) {
+    context.error = error;
+    channel.error.publish(context);
+    channel.end.publish(context);
+    throw error;
+  }
+  channel.end.publish(context);
+  return promise.then(
+    (result) => {
+      settle(result, context);
+      channel.asyncStart.publish(context);
+      channel.asyncEnd.publish(context);
+      return result;
+    },
+    (error: unknown) => {
+      context.error = error;
+      const attempts = (error as { attempts?: readonly AttemptReport[] })?.attempts;
+      if (attempts) {
+        context.attempts = attempts;
+        context.nodes = attempts.at(-1)?.nodes ?? [];
+        context.result = { ok: false, reason: (error as { reason?: string }).reason ?? 'error' };
+      }
+      channel.error.publish(context);
+      channel.asyncStart.publish(context);
+      channel.asyncEnd.publish(context);
+      throw error;
+    },
+  );
+}
