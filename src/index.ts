@@ -30,12 +30,15 @@ export {
   type NodeReport,
   QuorumlockError,
 } from './errors.js';
+export { channels, type LockTraceContext } from './diagnostics.js';
 export { type KeepOptions, LeaseKeeper } from './keeper.js';
 export { LeaderElection, type LeaderOptions } from './leader.js';
 export { Lock } from './lock.js';
 export { type AcquireOptions, DEFAULTS, type OperationOptions, type RedlockOptions } from './options.js';
 export {
   type FencingInitResult,
+  holderHash,
+  type InspectResult,
   Redlock,
   type ReleaseResult,
   type RenewResult,
@@ -48,5 +51,14 @@ export {
   type RetryContext,
   type RetryStrategy,
 } from './retry.js';
-export { acquireScript, extendScript, releaseScript, repairScript } from './scripts/index.js';
+export {
+  acquireScript,
+  claimScript,
+  extendScript,
+  initFenceScript,
+  inspectScript,
+  releaseScript,
+  repairScript,
+} from './scripts/index.js';
+export type { NodeInfo } from './quorum.js';
 export { deadlineMs, driftMs, nodeTimeoutMs, quorumOf } from './validity.js';
