@@ -18,6 +18,7 @@ export {
   type TimerHandle,
   type Timers,
 } from './clock.js';
+export { channels, type LockTraceContext } from './diagnostics.js';
 export {
   type AcquireFailure,
   type AttemptReport,
@@ -30,11 +31,11 @@ export {
   type NodeReport,
   QuorumlockError,
 } from './errors.js';
-export { channels, type LockTraceContext } from './diagnostics.js';
 export { type KeepOptions, LeaseKeeper } from './keeper.js';
 export { LeaderElection, type LeaderOptions } from './leader.js';
 export { Lock } from './lock.js';
 export { type AcquireOptions, DEFAULTS, type OperationOptions, type RedlockOptions } from './options.js';
+export type { NodeInfo } from './quorum.js';
 export {
   type FencingInitResult,
   holderHash,
@@ -60,5 +61,4 @@ export {
   releaseScript,
   repairScript,
 } from './scripts/index.js';
-export type { NodeInfo } from './quorum.js';
 export { deadlineMs, driftMs, nodeTimeoutMs, quorumOf } from './validity.js';
