@@ -1,0 +1,85 @@
+/**
+ * The ioredis connections every contender gets: one fresh client per node, the same options for
+ * everyone, connected before any measurement starts, and closed by the harness.
+ *
+ * Options: `maxRetriesPerRequest: 0` (a command is never resent after a disconnect, the setting
+ * a quorum wants), `lazyConnect` so that connecting is awaited here rather than inside a measured
+ * window, and otherwise ioredis' defaults (offline queue on, ready check on). Only the
+ * auto-pipelined floor turns on `enableAutoPipelining`.
+ */
+import { Redis } from 'ioredis';
+import { parseAddress } from '../test/support/nodes.js';
+import type { ConnectOptions } from './contender.js';
+
+/** Counts what the harness's connections saw, for the report's sanity checks. */
+export interface ConnectionStats {
+  /** 'error' events on any contender connection (should stay 0). */
+  errors: number;
+  lastError: string | undefined;
+}
+
+export const connectionStats: ConnectionStats = { errors: 0, lastError: undefined };
+
+/**
+ * Commands written by clients created while a counter is installed (client side, counted in
+ * `sendCommand`, pipelined commands included). Used by the contention workload only, so that the
+ * wrapper costs nothing in the CPU measurements.
+ */
+export interface SentCounter {
+  sent: number;
+}
+
+export class ConnectionPool {
+  readonly #clients: Redis[] = [];
+  #counter: SentCounter | undefined;
+
+  constructor(readonly addresses: readonly string[]) {}
+
+  /** Count the commands of every client created from now on (until `countSent(undefined)`). */
+  countSent(counter: SentCounter | undefined): void {
+    this.#counter = counter;
+  }
+
+  /** One ready client per address. */
+  async connect(options: ConnectOptions = {}, addresses = this.addresses): Promise<Redis[]> {
+    const clients = addresses.map((address) => {
+      const { host, port } = parseAddress(address);
+      const client = new Redis({
+        host,
+        port,
+        maxRetriesPerRequest: 0,
+        lazyConnect: true,
+        enableAutoPipelining: options.autoPipelining ?? false,
+      });
+      client.on('error', (error: Error) => {
+        connectionStats.errors++;
+        connectionStats.lastError = error.message;
+      });
+      const counter = this.#counter;
+      if (counter !== undefined) {
+        const send = client.sendCommand.bind(client);
+        client.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
+          counter.sent++;
+          return send(...args);
+        }) as Redis['sendCommand'];
+      }
+      this.#clients.push(client);
+      return client;
+    });
+    await Promise.all(clients.map((c) => c.connect()));
+    return clients;
+  }
+
+  /** Disconnect every client made so far and wait until each has closed. */
+  async closeAll(): Promise<void> {
+    const clients = this.#clients.splice(0);
+    await Promise.all(clients.map(closeClient));
+  }
+}
+
+async function closeClient(client: Redis): Promise<void> {
+  if (client.status === 'end') return;
+  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+  client.disconnect();
+  await ended;
+}

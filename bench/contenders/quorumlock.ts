@@ -1,0 +1,64 @@
+/**
+ * quorumlock itself, as users get it: the built ESM bundle dist/index.js (`npm run bench` builds
+ * it first; run.ts refuses a dist/ older than src/). One Redlock over one ioredis adapter per
+ * node, library defaults except the retry settings of the workload.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as Quorumlock from '../../src/index.js';
+import type { ContenderSpec } from '../contender.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const QUORUMLOCK_DIST = join(ROOT, 'dist', 'index.js');
+
+/** Why dist/ cannot be measured (missing, or older than a file in src/), or undefined if it can. */
+export function distProblem(): string | undefined {
+  if (!existsSync(QUORUMLOCK_DIST))
+    return 'dist/index.js is missing: run `npm run build` (`npm run bench` does)';
+  const built = statSync(QUORUMLOCK_DIST).mtimeMs;
+  const stale = (readdirSync(join(ROOT, 'src'), { recursive: true }) as string[]).find(
+    (f) => f.endsWith('.ts') && statSync(join(ROOT, 'src', f)).mtimeMs > built,
+  );
+  return stale === undefined
+    ? undefined
+    : `dist/index.js is older than src/${stale}: run \`npm run build\` (\`npm run bench\` does)`;
+}
+
+let loaded: Promise<typeof Quorumlock> | undefined;
+
+function load(): Promise<typeof Quorumlock> {
+  const problem = distProblem();
+  if (problem !== undefined) return Promise.reject(new Error(problem));
+  loaded ??= import(pathToFileURL(QUORUMLOCK_DIST).href) as Promise<typeof Quorumlock>;
+  return loaded;
+}
+
+export const quorumlock: ContenderSpec = {
+  id: 'quorumlock',
+  label: 'quorumlock',
+  kind: 'library',
+  notes:
+    'dist/index.js (tsup build of src/). Redlock over ioredisAdapter(client) per node; acquireLock(resource, ttl) / ' +
+    'lock.release(). Uncontended: retryCount 0. Contended: retryCount R, retryDelay 7, retryJitter 3. ' +
+    'Other options at their defaults (per-node timeout max(50 ms, 5% of ttl), driftFactor 0.01).',
+  async create(setup) {
+    const { Redlock, ioredisAdapter } = await load();
+    const clients = await setup.connect();
+    const retry = setup.retry;
+    const redlock = new Redlock(
+      clients.map((client) => ioredisAdapter(client)),
+      retry.kind === 'none'
+        ? { retryCount: 0 }
+        : { retryCount: retry.retries, retryDelay: retry.delayMs, retryJitter: retry.jitterMs },
+    );
+    return {
+      acquire: (resource, ttlMs) => redlock.acquireLock(resource, ttlMs),
+      async release(lock: Quorumlock.Lock) {
+        await lock.release();
+      },
+      // Let straggler node calls of decided rounds settle, so no timer of ours outlives the cell.
+      close: () => redlock.idle(),
+    };
+  },
+};

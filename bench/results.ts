@@ -1,0 +1,474 @@
+/**
+ * The shape of a run's results (bench/results/latest.json), and how they are summarised: medians
+ * over repetitions, and per-repetition ratios (to the plain floor and to the best peer) whose
+ * median is reported, plus the issue-6 targets.
+ */
+import { median, ratio } from './stats.js';
+import type { ContentionResult, LatencyResult, ThroughputResult } from './workloads.js';
+
+export const WORKLOADS = [
+  'latency',
+  'throughput-1',
+  'throughput-16',
+  'throughput-128',
+  'contention',
+  'scaling-n1',
+  'scaling-n3',
+  'scaling-n5',
+] as const;
+export type WorkloadId = (typeof WORKLOADS)[number];
+
+export type CellResult = LatencyResult | ThroughputResult | ContentionResult;
+
+export interface Repetition {
+  index: number;
+  /** Contender order per workload in this repetition (randomised). */
+  order: Partial<Record<WorkloadId, string[]>>;
+  cells: Partial<Record<WorkloadId, Record<string, CellResult>>>;
+}
+
+export interface ContenderInfo {
+  id: string;
+  label: string;
+  kind: 'library' | 'peer' | 'floor';
+  version: string;
+  notes: string;
+}
+
+export interface RunMeta {
+  date: string;
+  command: string;
+  quick: boolean;
+  commit: string;
+  machine: {
+    cpuModel: string;
+    cores: number;
+    memoryGiB: number;
+    os: string;
+    loadAverageStart: number[];
+    loadAverageEnd: number[];
+  };
+  node: string;
+  redis: string;
+  nodes: { count: number; source: 'started' | 'QUORUMLOCK_NODES'; persistence: string };
+  gcExposed: boolean;
+  durationSeconds: number;
+  seed: number;
+}
+
+export interface RunConfig {
+  repetitions: number;
+  /** Measured time per contender and workload: `slices` slices of `sliceMs`, interleaved. */
+  plan: Partial<Record<WorkloadId, { sliceMs: number; slices: number }>>;
+  warmupMs: number;
+  ttlMs: number;
+  contention: {
+    workers: number;
+    holdMs: number;
+    retries: number;
+    retryDelayMs: number;
+    retryJitterMs: number;
+  };
+}
+
+export interface RunData {
+  meta: RunMeta;
+  config: RunConfig;
+  contenders: ContenderInfo[];
+  repetitions: Repetition[];
+}
+
+export interface MetricDef {
+  id: string;
+  label: string;
+  /** Short label for the chart. */
+  short: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  digits: number;
+  value(rep: Repetition, contender: string): number | undefined;
+}
+
+function cell<T extends CellResult>(rep: Repetition, workload: WorkloadId, contender: string): T | undefined {
+  return rep.cells[workload]?.[contender] as T | undefined;
+}
+
+const latency = (rep: Repetition, c: string) => cell<LatencyResult>(rep, 'latency', c);
+const tp = (w: WorkloadId) => (rep: Repetition, c: string) => cell<ThroughputResult>(rep, w, c);
+const contention = (rep: Repetition, c: string) => cell<ContentionResult>(rep, 'contention', c);
+
+export const METRICS: readonly MetricDef[] = [
+  {
+    id: 'seq.p50',
+    label: 'Sequential acquire+release p50',
+    short: 'seq p50',
+    unit: 'ms',
+    better: 'lower',
+    digits: 3,
+    value: (r, c) => latency(r, c)?.p50Ms,
+  },
+  {
+    id: 'seq.p90',
+    label: 'Sequential acquire+release p90',
+    short: 'seq p90',
+    unit: 'ms',
+    better: 'lower',
+    digits: 3,
+    value: (r, c) => latency(r, c)?.p90Ms,
+  },
+  {
+    id: 'seq.p99',
+    label: 'Sequential acquire+release p99',
+    short: 'seq p99',
+    unit: 'ms',
+    better: 'lower',
+    digits: 3,
+    value: (r, c) => latency(r, c)?.p99Ms,
+  },
+  {
+    id: 'tp.c1',
+    label: 'Throughput, distinct keys, concurrency 1',
+    short: 'ops/s c1',
+    unit: 'ops/s',
+    better: 'higher',
+    digits: 0,
+    value: (r, c) => tp('throughput-1')(r, c)?.opsPerSec,
+  },
+  {
+    id: 'tp.c16',
+    label: 'Throughput, distinct keys, concurrency 16',
+    short: 'ops/s c16',
+    unit: 'ops/s',
+    better: 'higher',
+    digits: 0,
+    value: (r, c) => tp('throughput-16')(r, c)?.opsPerSec,
+  },
+  {
+    id: 'tp.c128',
+    label: 'Throughput, distinct keys, concurrency 128',
+    short: 'ops/s c128',
+    unit: 'ops/s',
+    better: 'higher',
+    digits: 0,
+    value: (r, c) => tp('throughput-128')(r, c)?.opsPerSec,
+  },
+  {
+    id: 'cpu.c16',
+    label: 'Client CPU per acquire+release, concurrency 16',
+    short: 'CPU/op c16',
+    unit: 'µs',
+    better: 'lower',
+    digits: 1,
+    value: (r, c) => tp('throughput-16')(r, c)?.cpuUsPerOp,
+  },
+  {
+    id: 'cpu.user.c16',
+    label: '… of which user time (JS, V8, GC)',
+    short: 'user/op c16',
+    unit: 'µs',
+    better: 'lower',
+    digits: 1,
+    value: (r, c) => tp('throughput-16')(r, c)?.cpuUserUsPerOp,
+  },
+  {
+    id: 'cpu.sys.c16',
+    label: '… of which system time (socket syscalls)',
+    short: 'sys/op c16',
+    unit: 'µs',
+    better: 'lower',
+    digits: 1,
+    value: (r, c) => tp('throughput-16')(r, c)?.cpuSystemUsPerOp,
+  },
+  {
+    id: 'writes.c16',
+    label: 'write(2) syscalls per acquire+release, concurrency 16',
+    short: 'writes/op c16',
+    unit: 'calls',
+    better: 'lower',
+    digits: 2,
+    value: (r, c) => tp('throughput-16')(r, c)?.writesPerOp,
+  },
+  {
+    id: 'alloc.c16',
+    label: 'Heap allocated per acquire+release, concurrency 16',
+    short: 'alloc/op c16',
+    unit: 'KiB',
+    better: 'lower',
+    digits: 2,
+    value: (r, c) => {
+      const v = tp('throughput-16')(r, c)?.allocBytesPerOp;
+      return v === undefined ? undefined : v / 1024;
+    },
+  },
+  {
+    id: 'cpu.c128',
+    label: 'Client CPU per acquire+release, concurrency 128',
+    short: 'CPU/op c128',
+    unit: 'µs',
+    better: 'lower',
+    digits: 1,
+    value: (r, c) => tp('throughput-128')(r, c)?.cpuUsPerOp,
+  },
+  {
+    id: 'cont.rate',
+    label: 'Contention: acquisitions per second (8 workers, one key)',
+    short: 'contention acq/s',
+    unit: 'acq/s',
+    better: 'higher',
+    digits: 0,
+    value: (r, c) => contention(r, c)?.acquisitionsPerSec,
+  },
+  {
+    id: 'cont.wait50',
+    label: 'Contention: wait p50',
+    short: 'wait p50',
+    unit: 'ms',
+    better: 'lower',
+    digits: 2,
+    value: (r, c) => contention(r, c)?.waitP50Ms,
+  },
+  {
+    id: 'cont.wait99',
+    label: 'Contention: wait p99',
+    short: 'wait p99',
+    unit: 'ms',
+    better: 'lower',
+    digits: 1,
+    value: (r, c) => contention(r, c)?.waitP99Ms,
+  },
+  {
+    id: 'cont.jain',
+    label: "Contention: Jain's fairness index",
+    short: 'Jain',
+    unit: '',
+    better: 'higher',
+    digits: 3,
+    value: (r, c) => contention(r, c)?.jain,
+  },
+  {
+    id: 'cont.cmds',
+    label: 'Contention: Redis commands per acquisition (INFO commandstats, 5 nodes)',
+    short: 'cmds/acq',
+    unit: 'cmds',
+    better: 'lower',
+    digits: 1,
+    value: (r, c) => contention(r, c)?.commandsPerAcquisition,
+  },
+  {
+    id: 'cont.sent',
+    label: 'Contention: commands sent by the clients per acquisition',
+    short: 'sent/acq',
+    unit: 'cmds',
+    better: 'lower',
+    digits: 1,
+    value: (r, c) => contention(r, c)?.sentPerAcquisition,
+  },
+  {
+    id: 'scale.n3',
+    label: 'Scaling: CPU per op at N=3 over N=1 (concurrency 16)',
+    short: 'cost N3/N1',
+    unit: '×',
+    better: 'lower',
+    digits: 2,
+    value: (r, c) => ratio(tp('scaling-n3')(r, c)?.cpuUsPerOp, tp('scaling-n1')(r, c)?.cpuUsPerOp),
+  },
+  {
+    id: 'scale.n5',
+    label: 'Scaling: CPU per op at N=5 over N=1 (concurrency 16)',
+    short: 'cost N5/N1',
+    unit: '×',
+    better: 'lower',
+    digits: 2,
+    value: (r, c) => ratio(tp('scaling-n5')(r, c)?.cpuUsPerOp, tp('scaling-n1')(r, c)?.cpuUsPerOp),
+  },
+];
+
+export interface ContenderSummary {
+  perRep: number[];
+  median: number;
+  /** Median over repetitions of (this contender ÷ plain floor) in the same repetition. */
+  ratioToFloor: number;
+  /** Median over repetitions of (this contender ÷ best peer) in the same repetition. */
+  ratioToBestPeer: number;
+}
+
+export interface MetricSummary {
+  id: string;
+  label: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  /** The peer with the best median (highest when higher is better, lowest otherwise). */
+  bestPeer: string | undefined;
+  contenders: Record<string, ContenderSummary>;
+}
+
+export interface TargetDef {
+  id: string;
+  text: string;
+  metric: string;
+  /** 'floor': ratio to the plain floor; 'best-peer': ratio to the best peer; 'absolute': the median itself. */
+  against: 'floor' | 'best-peer' | 'absolute';
+  op: '<=' | '>=';
+  limit: number;
+}
+
+export const TARGETS: readonly TargetDef[] = [
+  {
+    id: 'seq-p50',
+    text: 'Sequential p50 ≤ 1.05 × plain floor',
+    metric: 'seq.p50',
+    against: 'floor',
+    op: '<=',
+    limit: 1.05,
+  },
+  {
+    id: 'seq-p99',
+    text: 'Sequential p99 ≤ 1.25 × plain floor',
+    metric: 'seq.p99',
+    against: 'floor',
+    op: '<=',
+    limit: 1.25,
+  },
+  {
+    id: 'tp-16',
+    text: 'Throughput c16 ≥ 2.5 × best peer',
+    metric: 'tp.c16',
+    against: 'best-peer',
+    op: '>=',
+    limit: 2.5,
+  },
+  {
+    id: 'tp-128',
+    text: 'Throughput c128 ≥ 2.5 × best peer',
+    metric: 'tp.c128',
+    against: 'best-peer',
+    op: '>=',
+    limit: 2.5,
+  },
+  {
+    id: 'cpu-16',
+    text: 'CPU per op c16 ≤ 0.6 × best peer',
+    metric: 'cpu.c16',
+    against: 'best-peer',
+    op: '<=',
+    limit: 0.6,
+  },
+  {
+    id: 'cont-cmds',
+    text: 'Contention: commands per acquisition ≤ plain floor',
+    metric: 'cont.cmds',
+    against: 'floor',
+    op: '<=',
+    limit: 1,
+  },
+  {
+    id: 'cont-wait99',
+    text: 'Contention: wait p99 ≤ best peer',
+    metric: 'cont.wait99',
+    against: 'best-peer',
+    op: '<=',
+    limit: 1,
+  },
+  {
+    id: 'cont-jain',
+    text: "Contention: Jain's index ≥ 0.95",
+    metric: 'cont.jain',
+    against: 'absolute',
+    op: '>=',
+    limit: 0.95,
+  },
+  {
+    id: 'scale',
+    text: 'Scaling: cost N5/N1 ≤ 1.1 × the floor’s own ratio',
+    metric: 'scale.n5',
+    against: 'floor',
+    op: '<=',
+    limit: 1.1,
+  },
+];
+
+export interface TargetResult extends TargetDef {
+  measured: number;
+  pass: boolean;
+  /** Who the ratio was taken against (contender id), or undefined for absolute targets. */
+  versus: string | undefined;
+}
+
+export interface Summary {
+  metrics: MetricSummary[];
+  targets: TargetResult[];
+}
+
+function isBetter(better: 'higher' | 'lower', a: number, b: number): boolean {
+  return better === 'higher' ? a > b : a < b;
+}
+
+export function summarise(
+  data: Pick<RunData, 'contenders' | 'repetitions'>,
+  libraryId: string,
+  floorId: string,
+): Summary {
+  const peers = data.contenders.filter((c) => c.kind === 'peer').map((c) => c.id);
+  const metrics = METRICS.map((m): MetricSummary => {
+    const perRep: Record<string, number[]> = {};
+    for (const c of data.contenders) {
+      perRep[c.id] = data.repetitions.map((r) => m.value(r, c.id) ?? Number.NaN);
+    }
+    let bestPeer: string | undefined;
+    for (const p of peers) {
+      const med = median(perRep[p]!);
+      if (!Number.isFinite(med)) continue;
+      if (bestPeer === undefined || isBetter(m.better, med, median(perRep[bestPeer]!))) bestPeer = p;
+    }
+    const ratios = (of: string, to: string | undefined) =>
+      to === undefined ? Number.NaN : median(perRep[of]!.map((v, i) => ratio(v, perRep[to]![i])));
+    const contenders: Record<string, ContenderSummary> = {};
+    for (const c of data.contenders) {
+      contenders[c.id] = {
+        perRep: perRep[c.id]!,
+        median: median(perRep[c.id]!),
+        ratioToFloor: ratios(c.id, floorId),
+        ratioToBestPeer: ratios(c.id, bestPeer),
+      };
+    }
+    return { id: m.id, label: m.label, unit: m.unit, better: m.better, bestPeer, contenders };
+  });
+  const targets = TARGETS.map((t): TargetResult => {
+    const m = metrics.find((x) => x.id === t.metric)!;
+    const lib = m.contenders[libraryId];
+    const measured =
+      lib === undefined
+        ? Number.NaN
+        : t.against === 'floor'
+          ? lib.ratioToFloor
+          : t.against === 'best-peer'
+            ? lib.ratioToBestPeer
+            : lib.median;
+    const pass = Number.isFinite(measured) && (t.op === '<=' ? measured <= t.limit : measured >= t.limit);
+    const versus = t.against === 'floor' ? floorId : t.against === 'best-peer' ? m.bestPeer : undefined;
+    return { ...t, measured, pass, versus };
+  });
+  return { metrics, targets };
+}
+
+/** Health problems per contender over the whole run (all should be 0). */
+export function health(
+  data: RunData,
+): Record<string, { errors: number; failures: number; violations: number; firstError?: string }> {
+  const out: Record<string, { errors: number; failures: number; violations: number; firstError?: string }> =
+    {};
+  for (const c of data.contenders) out[c.id] = { errors: 0, failures: 0, violations: 0 };
+  for (const rep of data.repetitions) {
+    for (const cells of Object.values(rep.cells)) {
+      for (const [id, r] of Object.entries(cells ?? {})) {
+        const h = out[id];
+        if (h === undefined) continue;
+        h.errors += r.errors;
+        h.failures += r.failures;
+        if ('exclusionViolations' in r) h.violations += r.exclusionViolations;
+        if (r.firstError !== undefined) h.firstError ??= r.firstError;
+      }
+    }
+  }
+  return out;
+}

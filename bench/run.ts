@@ -1,0 +1,445 @@
+/**
+ * `npm run bench [-- options]`: every contender on the same 5 nodes, interleaved, several
+ * repetitions; writes bench/results/latest.json, the charts and the generated section of
+ * docs/performance.md. See bench/README.md.
+ *
+ *   --quick              ~1 minute smoke run: short windows, 3 repetitions; writes only
+ *                        bench/results/raw/ and prints the tables (never the committed results)
+ *   --reps N             repetitions (default 5; the targets need at least 5)
+ *   --only a,b           only these contender ids (partial run: results go to raw/ only)
+ *   --workloads a,b      only these workloads (partial run)
+ *   --seed N             seed of the order shuffle (default: from the clock, printed)
+ *   --no-docs            do not touch latest.json or docs/ even on a full run
+ *
+ * Nodes: QUORUMLOCK_NODES (comma-separated host:port, at least 5) when set; otherwise 5 local
+ * redis-server processes on free ports, persistence off, stopped at the end.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { NodeSet, parseAddress } from '../test/support/nodes.js';
+import { connectionStats } from './connections.js';
+import type { ContenderSpec } from './contender.js';
+import { CONTENDERS, FLOOR_ID, LIBRARY_ID } from './contenders/index.js';
+import { distProblem } from './contenders/quorumlock.js';
+import { canForceGc, collectGarbage } from './measure.js';
+import {
+  renderConsole,
+  renderMarkdown,
+  renderRatioChart,
+  renderTargetChart,
+  replaceGenerated,
+} from './report.js';
+import {
+  type CellResult,
+  type ContenderInfo,
+  type Repetition,
+  type RunConfig,
+  type RunData,
+  summarise,
+  WORKLOADS,
+  type WorkloadId,
+} from './results.js';
+import { seededRandom, shuffle } from './stats.js';
+import {
+  type CellParams,
+  type CellRunner,
+  openContention,
+  openLatency,
+  openThroughput,
+} from './workloads.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const RESULTS_DIR = join(ROOT, 'bench', 'results');
+const DOC = join(ROOT, 'docs', 'performance.md');
+const RATIO_SVG = join(ROOT, 'docs', 'performance-ratios.svg');
+const TARGET_SVG = join(ROOT, 'docs', 'performance-targets.svg');
+
+/**
+ * Measured time per contender and workload, cut into slices: within a workload the contenders'
+ * slices alternate (rotating order), so a burst of load from elsewhere on a shared machine falls
+ * on all of them rather than on whoever happened to be running.
+ */
+interface Plan {
+  sliceMs: number;
+  slices: number;
+}
+const FULL_PLAN: Record<WorkloadId, Plan> = {
+  latency: { sliceMs: 500, slices: 3 },
+  'throughput-1': { sliceMs: 500, slices: 3 },
+  'throughput-16': { sliceMs: 500, slices: 4 },
+  'throughput-128': { sliceMs: 500, slices: 4 },
+  contention: { sliceMs: 1250, slices: 2 },
+  'scaling-n1': { sliceMs: 500, slices: 2 },
+  'scaling-n3': { sliceMs: 500, slices: 2 },
+  'scaling-n5': { sliceMs: 500, slices: 2 },
+};
+const QUICK_PLAN: Record<WorkloadId, Plan> = {
+  latency: { sliceMs: 200, slices: 1 },
+  'throughput-1': { sliceMs: 200, slices: 1 },
+  'throughput-16': { sliceMs: 200, slices: 1 },
+  'throughput-128': { sliceMs: 200, slices: 1 },
+  contention: { sliceMs: 300, slices: 1 },
+  'scaling-n1': { sliceMs: 150, slices: 1 },
+  'scaling-n3': { sliceMs: 150, slices: 1 },
+  'scaling-n5': { sliceMs: 150, slices: 1 },
+};
+
+interface Options {
+  quick: boolean;
+  reps: number;
+  contenders: ContenderSpec[];
+  workloads: WorkloadId[];
+  seed: number;
+  docs: boolean;
+  partial: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      reps: { type: 'string' },
+      only: { type: 'string' },
+      workloads: { type: 'string' },
+      seed: { type: 'string' },
+      'no-docs': { type: 'boolean', default: false },
+    },
+  });
+  const quick = values.quick === true;
+  const reps = Number(values.reps ?? (quick ? 3 : 5));
+  if (!Number.isInteger(reps) || reps < 1 || reps > 100)
+    throw new Error('--reps must be an integer in [1, 100]');
+  const ids = values.only?.split(',').map((s) => s.trim());
+  const contenders = ids === undefined ? [...CONTENDERS] : CONTENDERS.filter((c) => ids.includes(c.id));
+  const unknown = ids?.filter((id) => !CONTENDERS.some((c) => c.id === id)) ?? [];
+  if (unknown.length > 0) {
+    throw new Error(
+      `--only: unknown contender ${unknown.join(', ')}; known: ${CONTENDERS.map((c) => c.id).join(', ')}`,
+    );
+  }
+  const wl = values.workloads?.split(',').map((s) => s.trim());
+  const workloads = wl === undefined ? [...WORKLOADS] : WORKLOADS.filter((w) => wl.includes(w));
+  const badWl = wl?.filter((w) => !(WORKLOADS as readonly string[]).includes(w)) ?? [];
+  if (badWl.length > 0)
+    throw new Error(`--workloads: unknown ${badWl.join(', ')}; known: ${WORKLOADS.join(', ')}`);
+  const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
+  if (!Number.isInteger(seed)) throw new Error('--seed must be an integer');
+  return {
+    quick,
+    reps,
+    contenders,
+    workloads,
+    seed,
+    docs: values['no-docs'] !== true,
+    partial: ids !== undefined || wl !== undefined,
+  };
+}
+
+function commandLine(argv: string[]): string {
+  const args = argv.join(' ');
+  if (process.env.npm_lifecycle_event === 'bench') return `npm run bench${args ? ` -- ${args}` : ''}`;
+  return `tsx bench/run.ts${args ? ` ${args}` : ''}`;
+}
+
+/** Lay the JSON out the way the repository's formatter wants it, so `biome check .` stays clean. */
+function formatWithBiome(file: string): void {
+  try {
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', file], {
+      stdio: 'ignore',
+    });
+  } catch {
+    console.log(
+      `(could not run biome format on ${relative(ROOT, file)}; run \`npx biome format --write\` on it)`,
+    );
+  }
+}
+
+function gitCommit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
+    return dirty === '' ? head : `${head} + uncommitted changes in src/`;
+  } catch {
+    return 'unknown (no git)';
+  }
+}
+
+async function packageVersion(name: string | undefined): Promise<string> {
+  const file = join(ROOT, 'node_modules', ...(name ?? 'quorumlock').split('/'), 'package.json');
+  const path = name === undefined ? join(ROOT, 'package.json') : file;
+  try {
+    return (JSON.parse(await readFile(path, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function contenderInfo(spec: ContenderSpec): Promise<ContenderInfo> {
+  const version =
+    spec.kind === 'floor'
+      ? `ioredis ${await packageVersion('ioredis')}`
+      : spec.kind === 'library'
+        ? `${await packageVersion(undefined)} (dist/)`
+        : await packageVersion(spec.package);
+  return { id: spec.id, label: spec.label, kind: spec.kind, version, notes: spec.notes };
+}
+
+function adminClient(address: string): Redis {
+  const { host, port } = parseAddress(address);
+  const client = new Redis({ host, port, maxRetriesPerRequest: 0, lazyConnect: true });
+  client.on('error', () => {});
+  return client;
+}
+
+function describe(workload: WorkloadId, r: CellResult): string {
+  if ('p50Ms' in r) return `p50 ${r.p50Ms.toFixed(3)} ms`;
+  if ('jain' in r) return `${r.acquisitionsPerSec.toFixed(0)} acq/s, p99 ${r.waitP99Ms.toFixed(1)} ms`;
+  if (workload.startsWith('scaling')) return `${r.cpuUsPerOp.toFixed(0)} µs/op`;
+  return `${r.opsPerSec.toFixed(0)} ops/s`;
+}
+
+function openCell(workload: WorkloadId, spec: ContenderSpec, p: CellParams): Promise<CellRunner<CellResult>> {
+  switch (workload) {
+    case 'latency':
+      return openLatency(spec, p);
+    case 'throughput-1':
+      return openThroughput(spec, p, 1);
+    case 'throughput-16':
+      return openThroughput(spec, p, 16);
+    case 'throughput-128':
+      return openThroughput(spec, p, 128);
+    case 'scaling-n1':
+      return openThroughput(spec, p, 16, 1);
+    case 'scaling-n3':
+      return openThroughput(spec, p, 16, 3);
+    case 'scaling-n5':
+      return openThroughput(spec, p, 16, 5);
+    case 'contention':
+      return openContention(spec, p, CONTENTION);
+  }
+}
+
+/**
+ * One workload of one repetition: open every contender (fresh connections, warm-up), then the
+ * measured slices, alternating between contenders in `order` rotated by one each round.
+ */
+async function runWorkload(
+  workload: WorkloadId,
+  order: readonly ContenderSpec[],
+  base: Omit<CellParams, 'keyPrefix'>,
+  plan: Plan,
+  prefix: string,
+): Promise<Record<string, CellResult>> {
+  const runners: CellRunner<CellResult>[] = [];
+  try {
+    for (const spec of order) {
+      runners.push(await openCell(workload, spec, { ...base, keyPrefix: `${prefix}:${spec.id}` }));
+    }
+    for (let round = 0; round < plan.slices; round++) {
+      for (let k = 0; k < runners.length; k++) {
+        collectGarbage();
+        await runners[(k + round) % runners.length]!.slice(plan.sliceMs);
+      }
+    }
+    return Object.fromEntries(order.map((spec, i) => [spec.id, runners[i]!.result()]));
+  } finally {
+    for (const runner of runners) await runner.close();
+  }
+}
+
+const CONTENTION = {
+  workers: 8,
+  holdMs: 1,
+  retry: { kind: 'retry', retries: 20, delayMs: 7, jitterMs: 3 },
+} as const;
+const TTL_MS = 10_000;
+
+/**
+ * Libraries warn once per instance (quorumlock about node settings, for example), and the
+ * workloads make hundreds of instances: print each warning code once and count the rest.
+ */
+function dedupeWarnings(): Map<string, number> {
+  const seen = new Map<string, number>();
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: string }) => {
+    const code = warning.code ?? warning.name;
+    if (!seen.has(code)) console.error(`warning ${code} (shown once): ${warning.message}`);
+    seen.set(code, (seen.get(code) ?? 0) + 1);
+  });
+  return seen;
+}
+
+async function main(): Promise<void> {
+  dedupeWarnings();
+  const argv = process.argv.slice(2);
+  const options = parseOptions(argv);
+  const problem = options.contenders.some((c) => c.id === LIBRARY_ID) ? distProblem() : undefined;
+  if (problem !== undefined) throw new Error(problem);
+  const began = performance.now();
+  const plans = options.quick ? QUICK_PLAN : FULL_PLAN;
+  const warmupMs = options.quick ? 80 : 300;
+
+  let nodeSet: NodeSet | undefined;
+  let addresses = NodeSet.fromEnv();
+  const source = addresses === undefined ? 'started' : 'QUORUMLOCK_NODES';
+  if (addresses === undefined) {
+    nodeSet = await NodeSet.start(5, { persistence: 'none' });
+    addresses = nodeSet.addresses;
+  } else if (addresses.length < 5) {
+    throw new Error(`QUORUMLOCK_NODES lists ${addresses.length} nodes; the benchmark needs 5`);
+  }
+  addresses = addresses.slice(0, 5);
+  const stopNodes = async () => {
+    const set = nodeSet;
+    nodeSet = undefined;
+    await set?.dispose();
+  };
+  process.once('SIGINT', () => {
+    console.error('\ninterrupted: stopping the nodes');
+    void stopNodes().finally(() => process.exit(130));
+  });
+
+  const admins = addresses.map(adminClient);
+  try {
+    await Promise.all(admins.map((a) => a.connect()));
+    const redisInfo = await admins[0]!.info('server');
+    const redis = /^redis_version:(\S+)/m.exec(redisInfo)?.[1] ?? 'unknown';
+    console.log(
+      `quorumlock bench: ${options.contenders.length} contenders × ${options.workloads.length} workloads × ${options.reps} repetitions on ${addresses.join(', ')} (${source}); redis ${redis}; seed ${options.seed}${canForceGc ? '' : '; WARNING: no --expose-gc, allocation figures are noisier'}`,
+    );
+    const loadAverageStart = os.loadavg();
+    const random = seededRandom(options.seed);
+    const runId = `${Date.now().toString(36)}`;
+    const base = { addresses, admins, warmupMs, ttlMs: TTL_MS };
+    const repetitions: Repetition[] = [];
+
+    for (let rep = 1; rep <= options.reps; rep++) {
+      const repetition: Repetition = { index: rep, order: {}, cells: {} };
+      for (const workload of options.workloads) {
+        const order = shuffle(options.contenders, random);
+        repetition.order[workload] = order.map((c) => c.id);
+        const cells = await runWorkload(
+          workload,
+          order,
+          base,
+          plans[workload],
+          `qlb:${runId}:${rep}:${workload}`,
+        );
+        const line = order.map((spec) => {
+          const r = cells[spec.id]!;
+          const trouble = r.errors + r.failures > 0 ? ` (${r.errors} errors, ${r.failures} failures)` : '';
+          return `${spec.id} ${describe(workload, r)}${trouble}`;
+        });
+        repetition.cells[workload] = cells;
+        console.log(
+          `[rep ${rep}/${options.reps} ${((performance.now() - began) / 1000).toFixed(0)}s] ${workload}: ${line.join(' | ')}`,
+        );
+      }
+      repetitions.push(repetition);
+    }
+
+    const contenders = await Promise.all(options.contenders.map(contenderInfo));
+    const config: RunConfig = {
+      repetitions: options.reps,
+      plan: Object.fromEntries(options.workloads.map((w) => [w, plans[w]])),
+      warmupMs,
+      ttlMs: TTL_MS,
+      contention: {
+        workers: CONTENTION.workers,
+        holdMs: CONTENTION.holdMs,
+        retries: CONTENTION.retry.retries,
+        retryDelayMs: CONTENTION.retry.delayMs,
+        retryJitterMs: CONTENTION.retry.jitterMs,
+      },
+    };
+    const cpus = os.cpus();
+    const data: RunData = {
+      meta: {
+        date: new Date().toISOString(),
+        command: commandLine(argv),
+        quick: options.quick,
+        commit: gitCommit(),
+        machine: {
+          cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+          cores: cpus.length,
+          memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+          os: `${os.type()} ${os.release()} ${os.arch()}`,
+          loadAverageStart,
+          loadAverageEnd: os.loadavg(),
+        },
+        node: process.version,
+        redis,
+        nodes: {
+          count: addresses.length,
+          source,
+          persistence: source === 'started' ? 'none' : 'as configured',
+        },
+        gcExposed: canForceGc,
+        durationSeconds: (performance.now() - began) / 1000,
+        seed: options.seed,
+      },
+      config,
+      contenders,
+      repetitions,
+    };
+    const hasBoth =
+      options.contenders.some((c) => c.id === LIBRARY_ID) &&
+      options.contenders.some((c) => c.id === FLOOR_ID);
+    const summary = summarise(data, LIBRARY_ID, FLOOR_ID);
+    const json = `${JSON.stringify({ ...data, summary }, null, 2)}\n`;
+
+    await mkdir(join(RESULTS_DIR, 'raw'), { recursive: true });
+    const rawFile = join(
+      RESULTS_DIR,
+      'raw',
+      `${data.meta.date.replace(/[:.]/g, '-')}${options.quick ? '-quick' : ''}.json`,
+    );
+    await writeFile(rawFile, json);
+    console.log(`\n${renderConsole(data, summary, LIBRARY_ID)}\n`);
+    if (connectionStats.errors > 0) {
+      console.log(
+        `WARNING: ${connectionStats.errors} connection errors (last: ${connectionStats.lastError})`,
+      );
+    }
+    console.log(`raw results: ${relative(ROOT, rawFile)}`);
+
+    if (options.quick || options.partial || !options.docs || !hasBoth) {
+      console.log('(quick, partial or --no-docs run: bench/results/latest.json and docs/ left as they were)');
+      return;
+    }
+    const latest = join(RESULTS_DIR, 'latest.json');
+    await writeFile(latest, json);
+    formatWithBiome(latest);
+    const charts = { ratios: 'performance-ratios.svg', targets: 'performance-targets.svg' };
+    await writeFile(RATIO_SVG, renderRatioChart(data, summary, FLOOR_ID));
+    await writeFile(TARGET_SVG, renderTargetChart(data, summary));
+    const doc = existsSync(DOC) ? await readFile(DOC, 'utf8') : '# Performance\n';
+    const markdown = renderMarkdown(data, summary, { library: LIBRARY_ID, floor: FLOOR_ID }, charts);
+    await writeFile(DOC, replaceGenerated(doc, markdown));
+    console.log(
+      'wrote bench/results/latest.json, docs/performance.md, docs/performance-ratios.svg, docs/performance-targets.svg',
+    );
+  } finally {
+    await Promise.all(admins.map((a) => a.quit().catch(() => a.disconnect())));
+    await stopNodes();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
