@@ -273,6 +273,19 @@ export const METRICS: readonly MetricDef[] = [
     value: (r, c) => ratio(tp('scaling-n3')(r, c)?.cpuUsPerOp, tp('scaling-n1')(r, c)?.cpuUsPerOp),
   },
   {
+    id: 'scale.node',
+    label: 'Scaling: CPU per op per extra node, (N=5 − N=1) / 4',
+    short: 'µs per node',
+    unit: 'µs',
+    better: 'lower',
+    digits: 1,
+    value: (r, c) => {
+      const n5 = tp('scaling-n5')(r, c)?.cpuUsPerOp;
+      const n1 = tp('scaling-n1')(r, c)?.cpuUsPerOp;
+      return n5 === undefined || n1 === undefined ? undefined : (n5 - n1) / 4;
+    },
+  },
+  {
     id: 'scale.n5',
     label: 'Scaling: CPU per op at N=5 over N=1 (concurrency 16)',
     short: 'cost N5/N1',
