@@ -41,6 +41,12 @@ export interface RedlockOptions {
    * the node reported in the same round trip. 0 turns it off. @default 0
    */
   readonly minNodeUptimeMs?: number;
+  /**
+   * Coalesce the operations bound for one node that are issued in the same turn of the event
+   * loop into one call and one batch script (ADR 009). Nothing waits for a reply to be sent.
+   * @default true
+   */
+  readonly coalesce?: boolean;
   /** Injected clock, timers and randomness (simulation, tests). @default the system's */
   readonly runtime?: Partial<Runtime>;
 }
@@ -70,6 +76,7 @@ export const DEFAULTS = Object.freeze({
   keyPrefix: '',
   fencing: false,
   minNodeUptimeMs: 0,
+  coalesce: true,
   releaseNodeTimeoutMs: 500,
   /** Claim rounds per fenced acquisition before the attempt counts as contended. */
   maxClaimRounds: 5,
@@ -84,6 +91,7 @@ export interface ResolvedOptions {
   readonly keyPrefix: string;
   readonly fencing: boolean;
   readonly minNodeUptimeMs: number;
+  readonly coalesce: boolean;
 }
 
 const MAX_RETRY_COUNT = 1_000_000;
@@ -115,6 +123,9 @@ export function resolveOptions(options: RedlockOptions | undefined): {
   if (typeof fencing !== 'boolean') throw new InvalidArgumentError('options.fencing', 'a boolean', fencing);
   const minNodeUptimeMs = o.minNodeUptimeMs ?? DEFAULTS.minNodeUptimeMs;
   requireInteger('options.minNodeUptimeMs', minNodeUptimeMs, 0, MAX_TTL_MS);
+  const coalesce = o.coalesce ?? DEFAULTS.coalesce;
+  if (typeof coalesce !== 'boolean')
+    throw new InvalidArgumentError('options.coalesce', 'a boolean', coalesce);
   const runtime = { ...defaultRuntime(), ...definedOnly(o.runtime ?? {}) };
   for (const [name, method] of [
     ['clock', 'now'],
@@ -139,6 +150,7 @@ export function resolveOptions(options: RedlockOptions | undefined): {
       keyPrefix,
       fencing,
       minNodeUptimeMs,
+      coalesce,
     }),
     runtime,
   };

@@ -6,6 +6,8 @@ import type { NodeOutcome, NodeReport } from './errors.js';
 export interface NodeState {
   readonly index: number;
   readonly client: RedisClient;
+  /** Sends to the node, coalescing calls of the same turn (or straight to the client when off). */
+  readonly send: (commands: readonly Command[]) => Promise<unknown[]>;
   readonly endpoint: string;
   /** 'unknown' until INFO has answered once; 'unavailable' when INFO itself is refused. */
   identity: 'unknown' | 'known' | 'unavailable';
@@ -185,7 +187,7 @@ export function runRound(spec: RoundSpec): Promise<RoundResult> {
       );
       let call: Promise<unknown[]>;
       try {
-        call = node.client.exec(commands);
+        call = node.send(commands);
       } catch (error) {
         call = Promise.reject(error);
       }

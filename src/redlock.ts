@@ -19,6 +19,7 @@ import {
   requireValue,
   resolveOptions,
 } from './options.js';
+import { NodePipe } from './pipe.js';
 import { type NodeInfo, type NodeState, type RoundResult, runRound, type Verdict } from './quorum.js';
 import { jitteredRetry, type RetryContext, type RetryStrategy, sleep } from './retry.js';
 import {
@@ -144,6 +145,9 @@ export class Redlock implements LockOwner {
     if (!Array.isArray(clients) || clients.length === 0) {
       throw new InvalidArgumentError('clients', 'a non-empty array of RedisClient adapters', clients);
     }
+    const resolved = resolveOptions(options);
+    this.options = resolved.options;
+    this.#runtime = resolved.runtime;
     const endpoints = new Map<string, number>();
     this.#nodes = clients.map((client: unknown, index) => {
       if (!isRedisClient(client)) {
@@ -163,18 +167,19 @@ export class Redlock implements LockOwner {
         );
       }
       endpoints.set(client.endpoint, index);
+      const send: NodeState['send'] = this.options.coalesce
+        ? sendVia(new NodePipe(client))
+        : (commands) => client.exec(commands);
       return {
         index,
         client,
         endpoint: client.endpoint,
+        send,
         identity: 'unknown',
         runId: undefined,
         info: undefined,
       };
     });
-    const resolved = resolveOptions(options);
-    this.options = resolved.options;
-    this.#runtime = resolved.runtime;
     this.quorum = quorumOf(clients.length);
     if (clients.length % 2 === 0) {
       process.emitWarning(
@@ -844,6 +849,10 @@ export class Redlock implements LockOwner {
   }> {
     return this.#nodes.map((n) => ({ node: n.index, endpoint: n.endpoint, info: n.info }));
   }
+}
+
+function sendVia(pipe: NodePipe): NodeState['send'] {
+  return (commands) => pipe.send(commands);
 }
 
 function classifyAcquire(reply: unknown): Verdict {

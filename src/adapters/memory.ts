@@ -2,6 +2,8 @@ import { type Command, type EvalCommand, isNoScriptError, type RedisClient, type
 import type { Clock } from '../clock.js';
 import {
   acquireScript,
+  BATCHABLE,
+  batchScript,
   claimScript,
   extendScript,
   initFenceScript,
@@ -105,6 +107,27 @@ const IMPLEMENTATIONS: ReadonlyMap<string, Impl> = new Map<string, Impl>([
     },
   ],
   [inspectScript.name, (node, keys) => keys.flatMap((key) => [node.get(key), node.pttl(key)])],
+  [
+    batchScript.name,
+    (node, keys, args) => {
+      const out: unknown[] = [];
+      let k = 0;
+      let a = 1;
+      for (let op = 0; op < Number(args[0]); op++) {
+        const [id, nk, na] = [Number(args[a]), Number(args[a + 1]), Number(args[a + 2])];
+        a += 3;
+        const impl = IMPLEMENTATIONS.get(BATCHABLE[id - 1]!.name)!;
+        try {
+          out.push([1, impl(node, keys.slice(k, k + nk), args.slice(a, a + na))]);
+        } catch (error) {
+          out.push([0, error instanceof Error ? error.message : String(error)]);
+        }
+        k += nk;
+        a += na;
+      }
+      return out;
+    },
+  ],
 ]);
 
 let nextRunId = 1;
@@ -256,11 +279,7 @@ export class MemoryNode {
   }
 }
 
-const KNOWN = new Map(
-  [acquireScript, releaseScript, extendScript, repairScript, claimScript, initFenceScript, inspectScript].map(
-    (s) => [s.name, s.sha],
-  ),
-);
+const KNOWN = new Map([...BATCHABLE, batchScript].map((s) => [s.name, s.sha]));
 
 function sameScript(script: Script): boolean {
   return KNOWN.get(script.name) === script.sha;

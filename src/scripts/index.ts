@@ -1,4 +1,5 @@
 export { type AcquireReply, acquireScript, parseAcquireReply } from './acquire.js';
+export { BATCHABLE, batchable, batchScript, decodeBatch, encodeBatch } from './batch.js';
 export { extendScript, parseExtendReply, parseRepairReply, repairScript } from './extend.js';
 export {
   type ClaimReply,

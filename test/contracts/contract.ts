@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Command, RedisClient } from '../../src/client.js';
-import { acquireScript, extendScript, releaseScript, repairScript } from '../../src/scripts/index.js';
+import {
+  acquireScript,
+  decodeBatch,
+  encodeBatch,
+  extendScript,
+  releaseScript,
+  repairScript,
+} from '../../src/scripts/index.js';
 
 /** Direct access to the node behind the adapter, to set up and inspect state. */
 export interface NodeAccess {
@@ -193,6 +200,30 @@ export function adapterContract(name: string, make: () => Promise<ContractTarget
       expect(replies[1]).toEqual([1, 0, -1]);
       const [single] = await target.client.exec([evalCmd(releaseScript, [list], ['v'])]);
       expect(single).toBeInstanceOf(Error);
+    });
+
+    it('runs a batch of scripts in order, each as if alone, an error in one not aborting the others', async () => {
+      const [a, b, list] = [k('a'), k('b'), k('list')];
+      await target.node.makeList(list);
+      const ops = [
+        evalCmd(acquireScript, [a], ['v1', String(TTL), '1']),
+        evalCmd(acquireScript, [a], ['v2', String(TTL), '1']),
+        evalCmd(releaseScript, [list], ['v1']),
+        evalCmd(extendScript, [a], ['v1', String(TTL * 2)]),
+        evalCmd(acquireScript, [b], ['v3', String(TTL), '1']),
+        evalCmd(releaseScript, [a], ['v1']),
+      ] as Parameters<typeof encodeBatch>[0];
+      const [reply] = await target.client.exec([encodeBatch(ops)]);
+      const results = decodeBatch(reply, ops.length);
+      expect(results[0]).toEqual([1, 0, -1]);
+      expect(results[1]).toEqual([0, 1, -1]);
+      expect(results[2]).toBeInstanceOf(Error);
+      expect((results[2] as Error).message).toMatch(/WRONGTYPE/);
+      expect(results[3]).toEqual([1, 0, 0]);
+      expect(results[4]).toEqual([1, 0, -1]);
+      expect(results[5]).toEqual([1, 0]);
+      expect(await target.node.get(a)).toBeNull();
+      expect(await target.node.get(b)).toBe('v3');
     });
 
     it('rejects, without hanging, once its client is closed', async ({ skip }) => {

@@ -33,7 +33,9 @@ describe('fencing tokens on 5 real nodes (R13, row 43)', () => {
     expect(error.reason, error.message).toBe('fencing-uninitialized');
     await redlock.initFencing(resource, { floor: 6 });
     await take();
-    expect(tokens.at(-1)).toBe(7);
+    // Above every token issued (the refused claim may have moved the surviving counters: a gap
+    // in tokens is harmless, a repeat or a step back is not).
+    expect(tokens.at(-1)).toBeGreaterThan(6);
   });
 
   it('the fenced store of docs/fencing.md rejects a paused holder that wakes up late', async () => {

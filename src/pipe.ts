@@ -1,0 +1,108 @@
+import type { Command, EvalCommand, RedisClient, Reply } from './client.js';
+import { batchable, decodeBatch, encodeBatch } from './scripts/index.js';
+
+interface Entry {
+  readonly commands: readonly Command[];
+  readonly resolve: (replies: Reply[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * The way to one node. Calls issued in the same turn of the event loop (the same cascade of
+ * promise callbacks) are sent together at its end, as one call whose scripts are merged into a
+ * single batch script call (ADR 009). Nothing ever waits for a reply before being sent, so a
+ * slow or hung node delays no other call, and a lone call goes out within the same turn.
+ *
+ * Under load this batches by itself: the operations of one batch complete together (one reply
+ * carries them all), so their callers' next operations are issued in the same turn again.
+ */
+export class NodePipe {
+  readonly #client: RedisClient;
+  #queue: Entry[] = [];
+  readonly #flush = () => this.#send();
+
+  constructor(client: RedisClient) {
+    this.#client = client;
+  }
+
+  send(commands: readonly Command[]): Promise<Reply[]> {
+    return new Promise((resolve, reject) => {
+      if (this.#queue.push({ commands, resolve, reject }) === 1) process.nextTick(this.#flush);
+    });
+  }
+
+  #send(): void {
+    const entries = this.#queue;
+    this.#queue = [];
+    const plan = entries.length === 1 ? undefined : merge(entries);
+    let call: Promise<Reply[]>;
+    try {
+      call = this.#client.exec(plan ? plan.commands : entries[0]!.commands);
+    } catch (error) {
+      call = Promise.reject(error);
+    }
+    call.then(
+      (replies) => {
+        if (!plan) {
+          entries[0]!.resolve(replies);
+          return;
+        }
+        let split: Reply[][];
+        try {
+          split = plan.split(replies);
+        } catch (error) {
+          for (const e of entries) e.reject(error);
+          return;
+        }
+        entries.forEach((e, i) => {
+          e.resolve(split[i]!);
+        });
+      },
+      (error: unknown) => {
+        for (const e of entries) e.reject(error);
+      },
+    );
+  }
+}
+
+/**
+ * One call for several entries: INFO commands as they are, every batchable script call merged
+ * into one batch script call at the end; `split` hands each entry its replies in its own order.
+ */
+function merge(entries: readonly Entry[]): { commands: Command[]; split: (replies: Reply[]) => Reply[][] } {
+  const commands: Command[] = [];
+  const scripts: EvalCommand[] = [];
+  // Where each entry's replies come from: a command slot, or an index into the batch.
+  const sources = entries.map((entry) =>
+    entry.commands.map((command) => {
+      if (command.type === 'eval' && batchable(command)) {
+        scripts.push(command);
+        return { batch: scripts.length - 1 };
+      }
+      commands.push(command);
+      return { slot: commands.length - 1 };
+    }),
+  );
+  // Every script in one batch call; a lone script needs no batch wrapper.
+  let fromScripts: (replies: Reply[]) => Reply[] = () => [];
+  if (scripts.length === 1) {
+    const slot = commands.push(scripts[0]!) - 1;
+    fromScripts = (replies) => [replies[slot]];
+  } else if (scripts.length > 1) {
+    const slot = commands.push(encodeBatch(scripts)) - 1;
+    fromScripts = (replies) => batchReplies(replies[slot], scripts.length);
+  }
+  return {
+    commands,
+    split(replies) {
+      const batch = fromScripts(replies);
+      return sources.map((entry) => entry.map((s) => ('slot' in s ? replies[s.slot] : batch[s.batch])));
+    },
+  };
+}
+
+/** The batch call's reply, or its error repeated for every operation it carried. */
+function batchReplies(reply: Reply, count: number): Reply[] {
+  if (reply instanceof Error) return new Array(count).fill(reply);
+  return decodeBatch(reply, count);
+}
