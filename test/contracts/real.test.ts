@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { acquireScript, extendScript, releaseScript, repairScript } from '../../src/scripts/index.js';
+import { BATCHABLE, batchScript } from '../../src/scripts/index.js';
 import { type ClientKind, connectClients } from '../support/clients.js';
 import { adminClient } from '../support/nodes.js';
 import { adapterContract, type NodeAccess } from './contract.js';
