@@ -39,10 +39,7 @@ for (const kind of ['ioredis', 'node-redis'] as ClientKind[]) {
 }
 
 describe('scripts', () => {
-  it.each([acquireScript, releaseScript, extendScript, repairScript])(
-    '$name has the SHA1 redis-server computes',
-    async (script) => {
-      expect(await admin.script('LOAD', script.source)).toBe(script.sha);
-    },
-  );
+  it.each([...BATCHABLE, batchScript])('$name has the SHA1 redis-server computes', async (script) => {
+    expect(await admin.script('LOAD', script.source)).toBe(script.sha);
+  });
 });
