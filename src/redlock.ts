@@ -711,23 +711,17 @@ export class Redlock implements LockOwner {
     ttl: number,
     timeoutMs: number,
   ) {
-    const nodes = indexes.map((i) => this.#nodes[i]!);
-    await runRound({
-      nodes,
-      command: { type: 'eval', script: repairScript, keys, args: [value, String(ttl)] },
-      classify: (reply) =>
+    await this.#round(
+      { type: 'eval', script: repairScript, keys, args: [value, String(ttl)] },
+      (reply) =>
         parseRepairReply(reply)
           ? { outcome: 'renewed', yes: true }
           : { outcome: 'not-held', yes: false, holder: 'foreign' },
       timeoutMs,
-      quorum: nodes.length,
-      mode: 'all',
-      signal: undefined,
-      runtime: this.#runtime,
-      infoEveryCall: this.options.minNodeUptimeMs > 0,
-      onInfo: this.#onInfo,
-      track: this.#track,
-    });
+      'all',
+      undefined,
+      indexes.map((i) => this.#nodes[i]!),
+    );
   }
 
   async #release(
@@ -765,9 +759,10 @@ export class Redlock implements LockOwner {
     timeoutMs: number,
     mode: 'vote' | 'all',
     signal: AbortSignal | undefined,
+    nodes: readonly NodeState[] = this.#nodes,
   ): Promise<RoundResult> {
     return runRound({
-      nodes: this.#nodes,
+      nodes,
       command,
       classify,
       timeoutMs,
