@@ -136,9 +136,13 @@ export function renderMarkdown(
   const h = health(data);
   const problems = Object.entries(h).filter(([, v]) => v.errors + v.failures + v.violations > 0);
   lines.push('### Health of the run', '');
+  if (meta.connectionErrors !== undefined && meta.connectionErrors > 0) {
+    lines.push(`⚠️ ${meta.connectionErrors} connection errors on the contenders' connections.`, '');
+  }
   if (problems.length === 0) {
     lines.push(
-      'No contender threw, no uncontended acquisition failed, and no two workers ever held the lock at once.',
+      'No contender threw, no uncontended acquisition failed, and no two workers ever held the lock at once' +
+        (meta.connectionErrors === 0 ? '; no connection error.' : '.'),
     );
   } else {
     lines.push(
@@ -152,7 +156,7 @@ export function renderMarkdown(
     }
   }
   lines.push('', 'How each contender is configured:', '');
-  for (const c of data.contenders) lines.push(`- **${c.label}** (${c.version}): ${c.notes}`);
+  for (const c of data.contenders) lines.push(`- **${c.label}** ${c.version}: ${c.notes}`);
   return lines.join('\n');
 }
 
@@ -166,13 +170,35 @@ export function replaceGenerated(doc: string, generated: string): string {
 }
 
 const PALETTE = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#7f7f7f', '#bcbd22', '#17becf'];
-const LOG_MIN = 1 / 8;
-const LOG_MAX = 8;
 
-function logPos(value: number, from: number, to: number): number {
-  const clamped = Math.min(LOG_MAX, Math.max(LOG_MIN, value));
-  const t = (Math.log2(clamped) - Math.log2(LOG_MIN)) / (Math.log2(LOG_MAX) - Math.log2(LOG_MIN));
-  return from + t * (to - from);
+/** A log2 scale from `lo` to `hi` (powers of two around the data, at least ½ to 2, at most 1/16 to 16). */
+interface LogScale {
+  lo: number;
+  hi: number;
+  ticks: number[];
+  pos(value: number, from: number, to: number): number;
+}
+
+function logScale(values: readonly number[]): LogScale {
+  const finite = values.filter((v) => Number.isFinite(v) && v > 0);
+  const lo = 2 ** Math.max(-4, Math.min(-1, Math.floor(Math.log2(Math.min(1, ...finite)))));
+  const hi = 2 ** Math.min(4, Math.max(1, Math.ceil(Math.log2(Math.max(1, ...finite)))));
+  const ticks: number[] = [];
+  for (let t = lo; t <= hi; t *= 2) ticks.push(t);
+  return {
+    lo,
+    hi,
+    ticks,
+    pos(value, from, to) {
+      const clamped = Math.min(hi, Math.max(lo, value));
+      const t = (Math.log2(clamped) - Math.log2(lo)) / (Math.log2(hi) - Math.log2(lo));
+      return from + t * (to - from);
+    },
+  };
+}
+
+function tickLabel(t: number): string {
+  return t >= 1 ? `${t}×` : `1/${1 / t}×`;
 }
 
 const CHART_METRICS = [
@@ -182,39 +208,44 @@ const CHART_METRICS = [
   'tp.c16',
   'tp.c128',
   'cpu.c16',
+  'cpu.user.c16',
   'alloc.c16',
   'cont.rate',
   'cont.wait99',
   'cont.cmds',
-  'scale.n5',
+  'scale.node',
 ];
 
 /** Grouped bars: every contender's median ratio to the plain floor, per metric, on a log scale. */
 export function renderRatioChart(data: RunData, summary: Summary, floorId: string): string {
-  const metrics = CHART_METRICS.map((id) => summary.metrics.find((m) => m.id === id)!);
+  const metrics = CHART_METRICS.flatMap((id) => summary.metrics.filter((m) => m.id === id));
   const shown = data.contenders.filter((c) => c.id !== floorId);
-  const bar = 9;
-  const groupGap = 18;
+  const scale = logScale(
+    metrics.flatMap((m) => shown.map((c) => m.contenders[c.id]?.ratioToFloor ?? Number.NaN)),
+  );
+  const bar = 10;
+  const groupGap = 26;
   const groupWidth = shown.length * bar + groupGap;
   const left = 60;
-  const top = 40;
+  const top = 48;
   const plotHeight = 300;
   const width = left + metrics.length * groupWidth + 20;
-  const legendTop = top + plotHeight + 70;
+  const legendTop = top + plotHeight + 78;
   const height = legendTop + Math.ceil(shown.length / 3) * 18 + 10;
-  const y = (v: number) => logPos(v, top + plotHeight, top);
+  const y = (v: number) => scale.pos(v, top + plotHeight, top);
+  const color = (id: string) => PALETTE[data.contenders.findIndex((c) => c.id === id) % PALETTE.length];
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${left}" y="18" font-size="13" font-weight="bold">Ratio to the plain raw floor (median of per-repetition ratios, log scale)</text>`,
-    `<text x="${left}" y="32" fill="#555">▲ = higher is better, ▼ = lower is better; bars start at 1× (the floor); clipped at ${LOG_MIN}× and ${LOG_MAX}×</text>`,
+    `<text x="${left}" y="18" font-size="13" font-weight="bold">Each contender ÷ the plain raw floor (median of per-repetition ratios; log scale)</text>`,
+    `<text x="${left}" y="34" fill="#555">${escapeXml(`▲ higher is better, ▼ lower is better. Bars start at 1× (the floor); « » = beyond the axis. ${data.repetitions.length} repetitions, ${data.meta.date.slice(0, 10)}, commit ${data.meta.commit}.`)}</text>`,
   );
-  for (const tick of [0.125, 0.25, 0.5, 1, 2, 4, 8]) {
+  for (const tick of scale.ticks) {
     const ty = y(tick);
     out.push(
       `<line x1="${left}" x2="${width - 20}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" stroke="${tick === 1 ? '#000' : '#ddd'}" stroke-width="${tick === 1 ? 1.2 : 1}"/>`,
-      `<text x="${left - 6}" y="${(ty + 4).toFixed(1)}" text-anchor="end">${tick}×</text>`,
+      `<text x="${left - 6}" y="${(ty + 4).toFixed(1)}" text-anchor="end">${tickLabel(tick)}</text>`,
     );
   }
   metrics.forEach((m, gi) => {
@@ -225,28 +256,27 @@ export function renderRatioChart(data: RunData, summary: Summary, floorId: strin
       const y0 = y(1);
       const y1 = y(v);
       const x = gx + ci * bar;
-      const color = PALETTE[data.contenders.indexOf(c) % PALETTE.length];
       out.push(
-        `<rect x="${x.toFixed(1)}" y="${Math.min(y0, y1).toFixed(1)}" width="${bar - 1}" height="${Math.max(0.8, Math.abs(y1 - y0)).toFixed(1)}" fill="${color}"><title>${escapeXml(`${c.label}, ${m.label}: ${v.toFixed(3)}× floor`)}</title></rect>`,
+        `<rect x="${x.toFixed(1)}" y="${Math.min(y0, y1).toFixed(1)}" width="${bar - 1}" height="${Math.max(0.8, Math.abs(y1 - y0)).toFixed(1)}" fill="${color(c.id)}"><title>${escapeXml(`${c.label}, ${m.label}: ${v.toFixed(3)}× the floor`)}</title></rect>`,
       );
-      if (v > LOG_MAX || v < LOG_MIN) {
+      if (v > scale.hi || v < scale.lo) {
         out.push(
-          `<text x="${(x + bar / 2).toFixed(1)}" y="${(v > LOG_MAX ? y1 - 3 : y1 + 10).toFixed(1)}" text-anchor="middle" font-size="8">${v > LOG_MAX ? '»' : '«'}</text>`,
+          `<text x="${(x + bar / 2).toFixed(1)}" y="${(v > scale.hi ? y1 - 3 : y1 + 10).toFixed(1)}" text-anchor="middle" font-size="9">${v > scale.hi ? '»' : '«'}</text>`,
         );
       }
     });
     const def = METRICS.find((d) => d.id === m.id)!;
     const lx = gx + (shown.length * bar) / 2;
+    const row = gi % 2 === 0 ? 0 : 16; // stagger so neighbouring labels never overlap
     out.push(
-      `<text x="${lx.toFixed(1)}" y="${top + plotHeight + 16}" text-anchor="middle">${escapeXml(def.short)}</text>`,
-      `<text x="${lx.toFixed(1)}" y="${top + plotHeight + 30}" text-anchor="middle" fill="#555">${m.better === 'higher' ? '▲' : '▼'}</text>`,
+      `<text x="${lx.toFixed(1)}" y="${top + plotHeight + 16 + row}" text-anchor="middle">${escapeXml(`${def.short} ${m.better === 'higher' ? '▲' : '▼'}`)}</text>`,
     );
   });
   shown.forEach((c, i) => {
     const lx = left + (i % 3) * 250;
     const ly = legendTop + Math.floor(i / 3) * 18;
     out.push(
-      `<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${PALETTE[data.contenders.indexOf(c) % PALETTE.length]}"/>`,
+      `<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${color(c.id)}"/>`,
       `<text x="${lx + 15}" y="${ly}">${escapeXml(c.label)}</text>`,
     );
   });
@@ -257,38 +287,39 @@ export function renderRatioChart(data: RunData, summary: Summary, floorId: strin
 /** One bar per target: the measured ratio, with the limit marked, green when met, red when not. */
 export function renderTargetChart(data: RunData, summary: Summary): string {
   const targets = summary.targets;
+  const scale = logScale(targets.flatMap((t) => [t.measured, t.limit]));
   const left = 330;
   const plotWidth = 420;
   const rowHeight = 26;
   const top = 44;
   const width = left + plotWidth + 90;
   const height = top + targets.length * rowHeight + 40;
-  const x = (v: number) => logPos(v, left, left + plotWidth);
+  const x = (v: number) => scale.pos(v, left, left + plotWidth);
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="10" y="18" font-size="13" font-weight="bold">quorumlock against the issue-6 targets (log scale; | = limit)</text>`,
-    `<text x="10" y="32" fill="#555">${escapeXml(`${data.repetitions.length} repetitions, ${data.meta.date}`)}</text>`,
+    `<text x="10" y="18" font-size="13" font-weight="bold">quorumlock against the issue-6 targets (log scale; black tick = limit)</text>`,
+    `<text x="10" y="32" fill="#555">${escapeXml(`Median of per-repetition ratios over ${data.repetitions.length} repetitions (Jain: the index itself), ${data.meta.date.slice(0, 10)}, commit ${data.meta.commit}`)}</text>`,
   );
-  for (const tick of [0.125, 0.25, 0.5, 1, 2, 4, 8]) {
+  for (const tick of scale.ticks) {
     const tx = x(tick);
     out.push(
       `<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${top - 4}" y2="${top + targets.length * rowHeight}" stroke="${tick === 1 ? '#000' : '#ddd'}"/>`,
-      `<text x="${tx.toFixed(1)}" y="${top + targets.length * rowHeight + 14}" text-anchor="middle">${tick}×</text>`,
+      `<text x="${tx.toFixed(1)}" y="${top + targets.length * rowHeight + 14}" text-anchor="middle">${tickLabel(tick)}</text>`,
     );
   }
   targets.forEach((t, i) => {
     const ry = top + i * rowHeight;
     const v = t.measured;
-    const color = t.pass ? '#2ca02c' : '#d62728';
+    const fill = t.pass ? '#2ca02c' : '#d62728';
     out.push(`<text x="${left - 8}" y="${ry + 15}" text-anchor="end">${escapeXml(t.text)}</text>`);
     if (Number.isFinite(v)) {
       const x0 = x(1);
       const x1 = x(v);
       out.push(
-        `<rect x="${Math.min(x0, x1).toFixed(1)}" y="${ry + 5}" width="${Math.max(0.8, Math.abs(x1 - x0)).toFixed(1)}" height="14" fill="${color}"><title>${escapeXml(`${t.text}: ${v.toFixed(3)}`)}</title></rect>`,
-        `<text x="${left + plotWidth + 8}" y="${ry + 15}" fill="${color}">${escapeXml(`${v.toFixed(2)} ${t.pass ? 'pass' : 'fail'}`)}</text>`,
+        `<rect x="${Math.min(x0, x1).toFixed(1)}" y="${ry + 5}" width="${Math.max(0.8, Math.abs(x1 - x0)).toFixed(1)}" height="14" fill="${fill}"><title>${escapeXml(`${t.text}: ${v.toFixed(3)}`)}</title></rect>`,
+        `<text x="${left + plotWidth + 8}" y="${ry + 15}" fill="${fill}">${escapeXml(`${v.toFixed(2)} ${t.pass ? 'pass' : 'fail'}`)}</text>`,
       );
     } else {
       out.push(`<text x="${left + plotWidth + 8}" y="${ry + 15}" fill="#d62728">no data</text>`);

@@ -52,6 +52,8 @@ export interface RunMeta {
   redis: string;
   nodes: { count: number; source: 'started' | 'QUORUMLOCK_NODES'; persistence: string };
   gcExposed: boolean;
+  /** 'error' events on the contenders' connections (absent in runs before it was recorded). */
+  connectionErrors?: number;
   durationSeconds: number;
   seed: number;
 }

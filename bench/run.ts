@@ -10,6 +10,8 @@
  *   --workloads a,b      only these workloads (partial run)
  *   --seed N             seed of the order shuffle (default: from the clock, printed)
  *   --no-docs            do not touch latest.json or docs/ even on a full run
+ *   --from FILE          measure nothing: report a saved run (results JSON) again, e.g. after
+ *                        changing the report; rewrites latest.json and docs/ if it is a full run
  *
  * Nodes: QUORUMLOCK_NODES (comma-separated host:port, at least 5) when set; otherwise 5 local
  * redis-server processes on free ports, persistence off, stopped at the end.
@@ -99,6 +101,7 @@ interface Options {
   seed: number;
   docs: boolean;
   partial: boolean;
+  from: string | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -111,6 +114,7 @@ function parseOptions(argv: string[]): Options {
       workloads: { type: 'string' },
       seed: { type: 'string' },
       'no-docs': { type: 'boolean', default: false },
+      from: { type: 'string' },
     },
   });
   const quick = values.quick === true;
@@ -140,6 +144,7 @@ function parseOptions(argv: string[]): Options {
     seed,
     docs: values['no-docs'] !== true,
     partial: ids !== undefined || wl !== undefined,
+    from: values.from,
   };
 }
 
@@ -193,8 +198,8 @@ async function contenderInfo(spec: ContenderSpec): Promise<ContenderInfo> {
     spec.kind === 'floor'
       ? `ioredis ${await packageVersion('ioredis')}`
       : spec.kind === 'library'
-        ? `${await packageVersion(undefined)} (dist/)`
-        : await packageVersion(spec.package);
+        ? `${await packageVersion(undefined)}, dist/`
+        : (await packageVersion(spec.package)).replace(/^v/, '');
   return { id: spec.id, label: spec.label, kind: spec.kind, version, notes: spec.notes };
 }
 
@@ -283,10 +288,57 @@ function dedupeWarnings(): Map<string, number> {
   return seen;
 }
 
+/**
+ * Print the tables; write the run's JSON to results/raw/ (a new run) and, for a complete full
+ * run, latest.json, the charts and the generated section of docs/performance.md.
+ */
+async function publish(data: RunData, write: { raw: boolean; latest: boolean }): Promise<void> {
+  const summary = summarise(data, LIBRARY_ID, FLOOR_ID);
+  const json = `${JSON.stringify({ ...data, summary }, null, 2)}\n`;
+  console.log(`\n${renderConsole(data, summary, LIBRARY_ID)}\n`);
+  if (write.raw) {
+    await mkdir(join(RESULTS_DIR, 'raw'), { recursive: true });
+    const rawFile = join(
+      RESULTS_DIR,
+      'raw',
+      `${data.meta.date.replace(/[:.]/g, '-')}${data.meta.quick ? '-quick' : ''}.json`,
+    );
+    await writeFile(rawFile, json);
+    console.log(`raw results: ${relative(ROOT, rawFile)}`);
+  }
+  if (!write.latest) {
+    console.log('(quick, partial or --no-docs run: bench/results/latest.json and docs/ left as they were)');
+    return;
+  }
+  const latest = join(RESULTS_DIR, 'latest.json');
+  await writeFile(latest, json);
+  formatWithBiome(latest);
+  const charts = { ratios: 'performance-ratios.svg', targets: 'performance-targets.svg' };
+  await writeFile(RATIO_SVG, renderRatioChart(data, summary, FLOOR_ID));
+  await writeFile(TARGET_SVG, renderTargetChart(data, summary));
+  const doc = existsSync(DOC) ? await readFile(DOC, 'utf8') : '# Performance\n';
+  const markdown = renderMarkdown(data, summary, { library: LIBRARY_ID, floor: FLOOR_ID }, charts);
+  await writeFile(DOC, replaceGenerated(doc, markdown));
+  console.log(
+    'wrote bench/results/latest.json, docs/performance.md, docs/performance-ratios.svg, docs/performance-targets.svg',
+  );
+}
+
+/** `--from FILE`: the report of a saved run again (after a change to the report), nothing measured. */
+async function republish(file: string, docs: boolean): Promise<void> {
+  const data = JSON.parse(await readFile(file, 'utf8')) as RunData & { summary?: unknown };
+  delete data.summary;
+  const ids = new Set(data.contenders.map((c) => c.id));
+  const complete =
+    !data.meta.quick && ids.has(LIBRARY_ID) && ids.has(FLOOR_ID) && data.repetitions.length >= 5;
+  await publish(data, { raw: false, latest: complete && docs });
+}
+
 async function main(): Promise<void> {
   dedupeWarnings();
   const argv = process.argv.slice(2);
   const options = parseOptions(argv);
+  if (options.from !== undefined) return republish(options.from, options.docs);
   const problem = options.contenders.some((c) => c.id === LIBRARY_ID) ? distProblem() : undefined;
   if (problem !== undefined) throw new Error(problem);
   const began = performance.now();
@@ -389,6 +441,7 @@ async function main(): Promise<void> {
           persistence: source === 'started' ? 'none' : 'as configured',
         },
         gcExposed: canForceGc,
+        connectionErrors: connectionStats.errors,
         durationSeconds: (performance.now() - began) / 1000,
         seed: options.seed,
       },
@@ -396,43 +449,17 @@ async function main(): Promise<void> {
       contenders,
       repetitions,
     };
-    const hasBoth =
-      options.contenders.some((c) => c.id === LIBRARY_ID) &&
-      options.contenders.some((c) => c.id === FLOOR_ID);
-    const summary = summarise(data, LIBRARY_ID, FLOOR_ID);
-    const json = `${JSON.stringify({ ...data, summary }, null, 2)}\n`;
-
-    await mkdir(join(RESULTS_DIR, 'raw'), { recursive: true });
-    const rawFile = join(
-      RESULTS_DIR,
-      'raw',
-      `${data.meta.date.replace(/[:.]/g, '-')}${options.quick ? '-quick' : ''}.json`,
-    );
-    await writeFile(rawFile, json);
-    console.log(`\n${renderConsole(data, summary, LIBRARY_ID)}\n`);
     if (connectionStats.errors > 0) {
       console.log(
         `WARNING: ${connectionStats.errors} connection errors (last: ${connectionStats.lastError})`,
       );
     }
-    console.log(`raw results: ${relative(ROOT, rawFile)}`);
-
-    if (options.quick || options.partial || !options.docs || !hasBoth) {
-      console.log('(quick, partial or --no-docs run: bench/results/latest.json and docs/ left as they were)');
-      return;
-    }
-    const latest = join(RESULTS_DIR, 'latest.json');
-    await writeFile(latest, json);
-    formatWithBiome(latest);
-    const charts = { ratios: 'performance-ratios.svg', targets: 'performance-targets.svg' };
-    await writeFile(RATIO_SVG, renderRatioChart(data, summary, FLOOR_ID));
-    await writeFile(TARGET_SVG, renderTargetChart(data, summary));
-    const doc = existsSync(DOC) ? await readFile(DOC, 'utf8') : '# Performance\n';
-    const markdown = renderMarkdown(data, summary, { library: LIBRARY_ID, floor: FLOOR_ID }, charts);
-    await writeFile(DOC, replaceGenerated(doc, markdown));
-    console.log(
-      'wrote bench/results/latest.json, docs/performance.md, docs/performance-ratios.svg, docs/performance-targets.svg',
-    );
+    const complete =
+      !options.quick &&
+      !options.partial &&
+      options.contenders.some((c) => c.id === LIBRARY_ID) &&
+      options.contenders.some((c) => c.id === FLOOR_ID);
+    await publish(data, { raw: true, latest: complete && options.docs });
   } finally {
     await Promise.all(admins.map((a) => a.quit().catch(() => a.disconnect())));
     await stopNodes();
