@@ -3,6 +3,7 @@ import { isRedisClient, type RedisClient, rawClientKind } from './client.js';
 import type { Runtime } from './clock.js';
 import { channels, traced } from './diagnostics.js';
 import { type AttemptReport, InvalidArgumentError, LockAcquireError, type NodeReport } from './errors.js';
+import { type Handoff, handoffFor } from './handoff.js';
 import { type KeepOptions, LeaseKeeper } from './keeper.js';
 import { LeaderElection, type LeaderOptions } from './leader.js';
 import { Lock, type LockOwner } from './lock.js';
@@ -21,7 +22,7 @@ import {
 } from './options.js';
 import { NodePipe } from './pipe.js';
 import { type NodeInfo, type NodeState, type RoundResult, runRound, type Verdict } from './quorum.js';
-import { jitteredRetry, type RetryContext, type RetryStrategy, sleep } from './retry.js';
+import { jitteredRetry, type RetryContext, type RetryStrategy } from './retry.js';
 import {
   acquireScript,
   claimScript,
@@ -127,6 +128,9 @@ export class Redlock implements LockOwner {
   readonly #nodes: readonly NodeState[];
   readonly #runtime: Runtime;
   readonly #live = new Map<string, Lock>();
+  readonly #handoff: Handoff;
+  /** Names this set of nodes, so that local hand-off only pairs Redlocks over the same servers. */
+  readonly #nodeSetId: string;
   #sweepAt = REGISTRY_SWEEP_AT;
   #inFlight = 0;
   #idleWaiters: Array<() => void> = [];
@@ -181,6 +185,11 @@ export class Redlock implements LockOwner {
       };
     });
     this.quorum = quorumOf(clients.length);
+    this.#handoff = handoffFor(this.#runtime.clock);
+    this.#nodeSetId = this.#nodes
+      .map((n) => n.endpoint)
+      .sort()
+      .join(',');
     if (clients.length % 2 === 0) {
       process.emitWarning(
         `Redlock over ${clients.length} nodes needs ${this.quorum} votes and tolerates no more failures than ${clients.length - 1} nodes would; use an odd number`,
@@ -273,6 +282,7 @@ export class Redlock implements LockOwner {
     const began = clock.now();
     const until = timeoutMs === undefined ? Number.POSITIVE_INFINITY : began + timeoutMs;
     const reports: AttemptReport[] = [];
+    const id = this.#resourceId(keys);
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw signal.reason;
       const outcome = await this.#attempt(resource, resources, keys, ttl, attempt, signal);
@@ -297,7 +307,9 @@ export class Redlock implements LockOwner {
       }
       if (delay < 0) break;
       if (clock.now() + delay >= until) break;
-      await sleep(timers, delay, signal);
+      // The strategy's delay, cut short when a lock of this process on the same resource is
+      // released (the first waiter in arrival order is woken): a hand-off without polling.
+      await this.#handoff.wait(id, timers, delay, signal);
     }
     throw new LockAcquireError(resources, reports);
   }
@@ -352,7 +364,13 @@ export class Redlock implements LockOwner {
     requireSignal('options.signal', options?.signal);
     lock._markReleased();
     this.#live.delete(lock.value);
-    return this.#tracedRelease(lock.resources, lock.value, this.#releaseTimeout(lock.ttl), options?.signal);
+    const id = this.#resourceId(this.#keys(lock.resources));
+    return this.#tracedRelease(
+      lock.resources,
+      lock.value,
+      this.#releaseTimeout(lock.ttl),
+      options?.signal,
+    ).finally(() => this.#handoff.released(id));
   }
 
   #tracedRelease(
@@ -781,6 +799,10 @@ export class Redlock implements LockOwner {
     return ttl === undefined
       ? DEFAULTS.releaseNodeTimeoutMs
       : nodeTimeoutMs(ttl, this.options.driftFactor, undefined);
+  }
+
+  #resourceId(keys: readonly string[]): string {
+    return `${this.#nodeSetId}|${keys.join('\u0000')}`;
   }
 
   #keys(resources: readonly string[]): string[] {
