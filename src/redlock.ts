@@ -564,7 +564,7 @@ export class Redlock implements LockOwner {
       round.decision === 'aborted'
         ? 'aborted'
         : round.decision !== 'won'
-          ? classifyFailure(round, this.quorum)
+          ? classifyFailure(round.nodes, this.quorum)
           : clock.now() < deadline
             ? 'acquired'
             : 'validity-exhausted';
@@ -642,11 +642,7 @@ export class Redlock implements LockOwner {
       proposal =
         1 + Math.max(proposal, ...nodes.map((n) => (n.outcome === 'too-low' ? (n.counter ?? 0) : 0)));
     }
-    return {
-      outcome:
-        classifyFailure({ nodes } as RoundResult, this.quorum) === 'contended' ? 'contended' : 'unavailable',
-      nodes,
-    };
+    return { outcome: classifyFailure(nodes, this.quorum), nodes };
   }
 
   #renew(
@@ -907,11 +903,14 @@ function classifyRelease(reply: unknown): Verdict {
   return { outcome: 'not-held', yes: false, holder: r.foreign > 0 ? 'foreign' : 'absent' };
 }
 
-/** "contended" when the held answers alone make quorum impossible; otherwise "unavailable". */
-function classifyFailure(round: RoundResult, quorum: number): 'contended' | 'unavailable' {
-  let held = 0;
-  for (const n of round.nodes) if (n.outcome === 'held') held++;
-  return held > round.nodes.length - quorum ? 'contended' : 'unavailable';
+/**
+ * "contended" when the refusals alone (a key held elsewhere, or a fencing counter already past
+ * the proposal) make quorum impossible; otherwise "unavailable".
+ */
+function classifyFailure(nodes: readonly NodeReport[], quorum: number): 'contended' | 'unavailable' {
+  let refused = 0;
+  for (const n of nodes) if (n.outcome === 'held' || n.outcome === 'too-low') refused++;
+  return refused > nodes.length - quorum ? 'contended' : 'unavailable';
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
