@@ -94,7 +94,8 @@ export function runRound(spec: RoundSpec): Promise<RoundResult> {
     latencyMs: null,
   }));
   const settled: boolean[] = new Array(n).fill(false);
-  const handles: unknown[] = new Array(n);
+  // One timer for the whole round: every call starts together, so they share the deadline.
+  let timer: unknown;
   const voters = new Set<string>();
   let pending = n;
   let votes = 0;
@@ -123,7 +124,7 @@ export function runRound(spec: RoundSpec): Promise<RoundResult> {
       if (settled[i]) return;
       settled[i] = true;
       pending--;
-      timers.clearTimeout(handles[i]);
+      if (pending === 0) timers.clearTimeout(timer);
       spec.track(-1);
       if (decided) return;
       let outcome = verdict.outcome;
@@ -161,10 +162,10 @@ export function runRound(spec: RoundSpec): Promise<RoundResult> {
         if (settled[i]) continue;
         settled[i] = true;
         pending--;
-        timers.clearTimeout(handles[i]);
         spec.track(-1);
         reports[i] = { ...reports[i]!, outcome: 'aborted' };
       }
+      timers.clearTimeout(timer);
       decide('aborted');
     }
     if (signal?.aborted) {
@@ -174,6 +175,9 @@ export function runRound(spec: RoundSpec): Promise<RoundResult> {
       return;
     }
     signal?.addEventListener('abort', onAbort, { once: true });
+    timer = timers.setTimeout(() => {
+      for (let i = 0; i < n; i++) if (!settled[i]) settle(i, { outcome: 'timeout', yes: false }, null);
+    }, spec.timeoutMs);
 
     for (let i = 0; i < n; i++) {
       const node = nodes[i]!;
@@ -181,10 +185,6 @@ export function runRound(spec: RoundSpec): Promise<RoundResult> {
       const withInfo = first || (spec.infoEveryCall && node.identity === 'known');
       const commands = withInfo ? [first ? FIRST_INFO : SERVER_INFO, spec.command] : [spec.command];
       spec.track(1);
-      handles[i] = timers.setTimeout(
-        () => settle(i, { outcome: 'timeout', yes: false }, null),
-        spec.timeoutMs,
-      );
       let call: Promise<unknown[]>;
       try {
         call = node.send(commands);

@@ -35,7 +35,7 @@ const IMPLEMENTATIONS: ReadonlyMap<string, Impl> = new Map<string, Impl>([
         const v = node.get(keys[n]!);
         if (v !== null) counter = Number(v);
       }
-      for (let i = 0; i < n; i++) if (node.get(keys[i]!) !== null) return [0, i + 1, counter];
+      for (let i = 0; i < n; i++) if (node.exists(keys[i]!)) return [0, i + 1, counter];
       for (let i = 0; i < n; i++) node.set(keys[i]!, value!, Number(ttl));
       return [1, 0, counter];
     },
@@ -169,6 +169,11 @@ export class MemoryNode {
     if (!entry) return null;
     if (typeof entry.value !== 'string') throw new Error(WRONGTYPE);
     return entry.value;
+  }
+
+  /** EXISTS: any live key, whatever its type. */
+  exists(key: string): boolean {
+    return this.#live(key) !== undefined;
   }
 
   /** RPUSH key value: makes `key` a list. */
