@@ -605,9 +605,11 @@ export class Redlock implements LockOwner {
       this.#register(lock);
       return lock;
     }
-    // Every node gets the release, those that errored or timed out included: their SET may
-    // have landed (R5). Done before the next attempt, so a client never blocks itself (R9).
-    await this.#release(resources, value, timeoutMs, undefined);
+    // Every node that may hold the key gets the release, those that errored or timed out
+    // included: their SET may have landed (R5). A "held" answer proves the script wrote nothing,
+    // so those nodes are spared. Done before the next attempt, so a client never blocks itself (R9).
+    const suspects = round.nodes.filter((n) => n.outcome !== 'held').map((n) => this.#nodes[n.node]!);
+    if (suspects.length > 0) await this.#release(resources, value, timeoutMs, undefined, suspects);
     return report;
   }
 
@@ -743,6 +745,7 @@ export class Redlock implements LockOwner {
     value: string,
     timeoutMs: number,
     signal: AbortSignal | undefined,
+    nodes: readonly NodeState[] = this.#nodes,
   ): Promise<ReleaseResult> {
     const round = await this.#round(
       { type: 'eval', script: releaseScript, keys: this.#keys(resources), args: [value] },
@@ -750,6 +753,7 @@ export class Redlock implements LockOwner {
       timeoutMs,
       'all',
       signal,
+      nodes,
     );
     if (round.decision === 'aborted') throw signal!.reason;
     let releasedCount = 0;

@@ -209,7 +209,7 @@ describe('retries (R9)', () => {
     expect(time.now()).toBe(starts[3]);
   });
 
-  it('draws a fresh value for every attempt and releases partial keys before the next (R2, R9)', async () => {
+  it('draws a fresh value for every attempt and releases partial keys before the next (R2, R5, R9)', async () => {
     const { time, cluster, redlock } = setup(5, { retryCount: 2, retryDelay: 100, retryJitter: 0 });
     for (const i of [0, 1, 2]) cluster.nodes[i]!.set('r', 'other', 60_000);
     await failure(time, redlock.acquire('r', TTL));
@@ -220,7 +220,8 @@ describe('retries (R9)', () => {
     for (const value of values) {
       const sentAt = acquires.find((c) => c.args[0] === value)!.at;
       const releasedTo = releases.filter((c) => c.args[0] === value);
-      expect(releasedTo.map((c) => c.endpoint)).toEqual(['mem-0', 'mem-1', 'mem-2', 'mem-3', 'mem-4']);
+      // Every node that did not answer "held" (a held answer proves nothing was written).
+      expect(releasedTo.map((c) => c.endpoint)).toEqual(['mem-3', 'mem-4']);
       const nextAttempt = acquires.find((c) => c.at > sentAt)?.at ?? Number.POSITIVE_INFINITY;
       for (const r of releasedTo) expect(r.at).toBeLessThan(nextAttempt);
     }
