@@ -66,12 +66,21 @@ export class GuardedCounter {
   #value = 0;
   #increments = 0;
 
-  /** Read, wait `work`, write back + 1. */
-  async increment(work: () => Promise<void>): Promise<void> {
+  /**
+   * Read, wait `work`, write back + 1. A holder that finds it no longer may write (its work
+   * resolves `false`) abandons the update, which then does not count. Resolves whether it wrote.
+   */
+  async increment(work: () => Promise<unknown>): Promise<boolean> {
     const read = this.#value;
+    if ((await work()) === false) return false;
     this.#increments++;
-    await work();
     this.#value = read + 1;
+    return true;
+  }
+
+  /** Updates written. */
+  get increments(): number {
+    return this.#increments;
   }
 
   get value(): number {

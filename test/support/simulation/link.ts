@@ -1,0 +1,177 @@
+import { memoryAdapter } from '../../../src/adapters/memory.js';
+import type { Command, RedisClient, Reply } from '../../../src/client.js';
+import type { Random } from '../../../src/clock.js';
+import type { VirtualTime } from '../virtual-time.js';
+import { describeCommand, describeReply, type History } from './history.js';
+import type { SimProcess } from './process.js';
+import type { SimNode } from './sim-node.js';
+
+/** A fault on one client's link to one node, active in [from, until) of true time. */
+export type LinkFaultKind =
+  /** Requests sent and replies due in the window are lost: the client sees a timeout. */
+  | 'partition'
+  /** Requests arrive and run; their replies are lost (an ambiguous outcome). */
+  | 'drop-replies'
+  /** The connection is refused: the call fails at once. */
+  | 'refuse'
+  /** Every message takes `extraMs` longer. */
+  | 'slow';
+
+export interface LinkFault {
+  readonly kind: LinkFaultKind;
+  readonly from: number;
+  readonly until: number;
+  readonly extraMs?: number;
+}
+
+/**
+ * How messages travel on a link. Both directions are FIFO per link, as on one TCP connection:
+ * a release never overtakes the acquire sent before it on the same link.
+ */
+export interface Carrier {
+  /** Run `arrive` when a request sent now with this one-way delay reaches the node. */
+  request(link: SimLink, delayMs: number, arrive: () => void): void;
+  /** Run `deliver` when a reply sent now with this one-way delay reaches the client. */
+  reply(link: SimLink, delayMs: number, deliver: () => void): void;
+}
+
+/** Messages take their delay in virtual time, never overtaking an earlier one on the link. */
+export function timedCarrier(time: VirtualTime): Carrier {
+  const last = new WeakMap<SimLink, { request: number; reply: number }>();
+  const at = (link: SimLink, direction: 'request' | 'reply', delayMs: number) => {
+    const state = last.get(link) ?? { request: Number.NEGATIVE_INFINITY, reply: Number.NEGATIVE_INFINITY };
+    last.set(link, state);
+    state[direction] = Math.max(state[direction], time.now() + delayMs);
+    return state[direction] - time.now();
+  };
+  return {
+    request(link, delayMs, arrive) {
+      time.setTimeout(arrive, at(link, 'request', delayMs));
+    },
+    reply(link, delayMs, deliver) {
+      time.setTimeout(deliver, at(link, 'reply', delayMs));
+    },
+  };
+}
+
+/** What a link reports about the calls it carries (for checkers and counters). */
+export interface LinkObserver {
+  sent(link: SimLink, commands: readonly Command[]): void;
+  /** The client received these replies (not called for a lost reply or a refused call). */
+  answered(link: SimLink, commands: readonly Command[], replies: readonly Reply[]): void;
+}
+
+export interface SimLinkOptions {
+  readonly process: SimProcess;
+  readonly node: SimNode;
+  readonly time: VirtualTime;
+  readonly history: History;
+  readonly carrier: Carrier;
+  /** Draws this link's message delays. */
+  readonly random: Random;
+  /** One-way delays are uniform in [0, maxDelayMs]. */
+  readonly maxDelayMs: number;
+  readonly observer?: LinkObserver;
+}
+
+/**
+ * One client's connection to one node, as the client's RedisClient adapter: requests and
+ * replies take their delay, faults lose or refuse them, the node runs what arrives while it is
+ * up (through the real in-memory adapter, NOSCRIPT fallback included), and replies reach the
+ * client process only when it is not paused.
+ */
+export class SimLink implements RedisClient {
+  readonly endpoint: string;
+  readonly process: SimProcess;
+  readonly node: SimNode;
+  readonly #o: SimLinkOptions;
+  readonly #nodeSide: RedisClient;
+  readonly #faults: LinkFault[] = [];
+
+  constructor(options: SimLinkOptions) {
+    this.#o = options;
+    this.process = options.process;
+    this.node = options.node;
+    this.endpoint = `sim-${options.node.index}`;
+    this.#nodeSide = memoryAdapter(options.node, { endpoint: this.endpoint });
+  }
+
+  get name(): string {
+    return `${this.process.name}→${this.node.name}`;
+  }
+
+  addFault(fault: LinkFault): void {
+    this.#faults.push(fault);
+  }
+
+  #active(kind: LinkFaultKind): LinkFault | undefined {
+    const now = this.#o.time.now();
+    return this.#faults.find((f) => f.kind === kind && f.from <= now && now < f.until);
+  }
+
+  #delay(): number {
+    const { random, maxDelayMs } = this.#o;
+    const extra = this.#active('slow')?.extraMs ?? 0;
+    return Math.floor(random.float() * (maxDelayMs + 1)) + extra;
+  }
+
+  exec(commands: readonly Command[]): Promise<Reply[]> {
+    const { history, carrier, node } = this.#o;
+    const client = this.process.name;
+    const what = () =>
+      commands
+        .filter((c) => c.type === 'eval')
+        .map(describeCommand)
+        .join(' + ');
+    this.#o.observer?.sent(this, commands);
+    if (this.#active('refuse')) {
+      history.add(client, () => `→ ${node.name} ${what()}: REFUSED`);
+      return Promise.reject(refused(this.endpoint));
+    }
+    if (this.#active('partition')) {
+      history.add(client, () => `→ ${node.name} ${what()}: LOST (partition)`);
+      return new Promise<never>(() => {});
+    }
+    history.add(client, () => `→ ${node.name} ${what()}`);
+    return new Promise<Reply[]>((resolve, reject) => {
+      const answer = (outcome: { replies: Reply[] } | { error: Error }) => {
+        if (this.#active('partition') || this.#active('drop-replies')) {
+          history.add(node.name, `reply to ${client} LOST`);
+          return;
+        }
+        carrier.reply(this, this.#delay(), () =>
+          this.process.deliver(() => {
+            if ('error' in outcome) {
+              history.add(client, `← ${node.name} ${outcome.error.message}`);
+              reject(outcome.error);
+            } else {
+              history.add(client, () => `← ${node.name} ${outcome.replies.map(describeReply).join(' + ')}`);
+              this.#o.observer?.answered(this, commands, outcome.replies);
+              resolve(outcome.replies);
+            }
+          }),
+        );
+      };
+      carrier.request(this, this.#delay(), () => {
+        if (!node.up) {
+          history.add(node.name, `refused ${client}: down`);
+          answer({ error: refused(this.endpoint) });
+          return;
+        }
+        this.#nodeSide.exec(commands).then((replies) => {
+          const clock = node.clock.now();
+          history.add(
+            node.name,
+            () =>
+              `ran ${what()} for ${client} → ${replies.map(describeReply).join(' + ')} (clock ${clock.toFixed(1)})`,
+          );
+          answer({ replies });
+        });
+      });
+    });
+  }
+}
+
+function refused(endpoint: string): Error {
+  return Object.assign(new Error(`connect ECONNREFUSED ${endpoint}`), { code: 'ECONNREFUSED' });
+}

@@ -1,0 +1,135 @@
+import type { CrashMode } from './sim-node.js';
+
+/** The resources clients contend for; plans index into this list. */
+export const RESOURCES = ['r0', 'r1'] as const;
+
+/** One critical section of one client. */
+export interface OpPlan {
+  /** Indexes into RESOURCES (distinct): one resource, or a multi-resource lock. */
+  readonly resources: readonly number[];
+  readonly ttl: number;
+  /** Think time before the acquisition, in ms. */
+  readonly gapMs: number;
+  /** Share of the usable validity spent working, spread over the renew chunks. */
+  readonly workFraction: number;
+  /** Renewals during the critical section. */
+  readonly renews: number;
+  /** Time the write takes to reach the resource after the holder's last validity check, in ms. */
+  readonly writeDelayMs: number;
+  /** The client walks away after its write without releasing (a crashed holder). */
+  readonly abandon: boolean;
+  /** Acquire with a custom (exponential) retry strategy instead of the default jittered one. */
+  readonly customRetry: boolean;
+}
+
+export interface ClientPlan {
+  readonly startMs: number;
+  readonly retryCount: number;
+  readonly retryDelay: number;
+  readonly retryJitter: number;
+  readonly ops: readonly OpPlan[];
+}
+
+/** Faults, at true virtual times. Client and node indexes are taken modulo the counts. */
+export type Fault =
+  | {
+      readonly kind: 'partition' | 'drop-replies' | 'refuse' | 'slow';
+      readonly client: number;
+      readonly node: number;
+      readonly at: number;
+      readonly durationMs: number;
+      readonly extraMs: number;
+    }
+  | {
+      readonly kind: 'crash';
+      readonly node: number;
+      readonly at: number;
+      readonly mode: CrashMode;
+      readonly downMs: number;
+      /** For a rollback: how long before the crash the restored snapshot was taken. */
+      readonly snapshotAgoMs: number;
+    }
+  | { readonly kind: 'clock-rate'; readonly node: number; readonly at: number; readonly rate: number }
+  | { readonly kind: 'clock-jump'; readonly node: number; readonly at: number; readonly deltaMs: number }
+  | { readonly kind: 'evict'; readonly node: number; readonly at: number; readonly resource: number }
+  | {
+      readonly kind: 'pause';
+      readonly client: number;
+      readonly at: number;
+      readonly durationMs: number;
+      /** Start at the client's first validity check after `at` rather than at `at` itself. */
+      readonly atCheck: boolean;
+    };
+
+export interface Scenario {
+  /** Seeds message delays, node clock offsets and every client's randomness. */
+  readonly seed: number;
+  readonly nodes: number;
+  readonly maxDelayMs: number;
+  readonly driftFactor: number;
+  readonly nodeTimeoutMs: number | undefined;
+  /**
+   * The application's allowance for a pause between its last validity check and its write
+   * landing: it writes only while more than `writeDelayMs + pauseBudgetMs` of validity is left.
+   */
+  readonly pauseBudgetMs: number;
+  /** Every client ignores the votes of a node up for less than this (R14's delayed restart); 0 = off. */
+  readonly minNodeUptimeMs: number;
+  readonly clients: readonly ClientPlan[];
+  readonly faults: readonly Fault[];
+}
+
+/** The assumption classes of Redlock's safety argument (research §1.8, §3.4). */
+export type Assumption =
+  | 'clock-jump'
+  | 'wipe-restart'
+  | 'rollback-restart'
+  | 'clock-rate'
+  | 'eviction'
+  | 'pause';
+
+export function maxTtl(scenario: Omit<Scenario, 'faults'>): number {
+  return Math.max(0, ...scenario.clients.flatMap((c) => c.ops.map((o) => o.ttl)));
+}
+
+/**
+ * The smallest uptime guard that makes an immediate restart without data safe: a node's own
+ * clock may run 1 + driftFactor times fast, and its votes must stay ignored until every lock
+ * it held has passed its deadline (the max TTL after the crash).
+ */
+export function safeQuarantineMs(scenario: Omit<Scenario, 'faults'>): number {
+  return Math.ceil(maxTtl(scenario) * maxSafeRate(scenario.driftFactor));
+}
+
+/** The largest node clock rate (local ms per true ms) the drift term covers for every TTL. */
+export function maxSafeRate(driftFactor: number): number {
+  return 1 + driftFactor;
+}
+
+/**
+ * Which assumptions a scenario breaks (empty when admissible): a node clock stepped forward, a
+ * restart that lost or rolled back data without staying down (or being ignored by the clients'
+ * uptime guard) for the max TTL, a node clock
+ * rate above 1 + driftFactor, an eviction, or a client paused for longer in total than its
+ * application allows for between its last check and its write.
+ */
+export function brokenAssumptions(scenario: Scenario): Assumption[] {
+  const broken = new Set<Assumption>();
+  const ttl = maxTtl(scenario);
+  const paused = new Map<number, number>();
+  for (const f of scenario.faults) {
+    if (f.kind === 'clock-jump' && f.deltaMs > 0) broken.add('clock-jump');
+    if (f.kind === 'clock-rate' && f.rate > maxSafeRate(scenario.driftFactor)) broken.add('clock-rate');
+    const quarantined = scenario.minNodeUptimeMs >= safeQuarantineMs(scenario);
+    if (f.kind === 'crash' && f.mode !== 'persist' && f.downMs < ttl && !quarantined) {
+      broken.add(f.mode === 'wipe' ? 'wipe-restart' : 'rollback-restart');
+    }
+    if (f.kind === 'evict') broken.add('eviction');
+    if (f.kind === 'pause') {
+      const client = f.client % scenario.clients.length;
+      paused.set(client, (paused.get(client) ?? 0) + f.durationMs);
+    }
+  }
+  for (const total of paused.values()) if (total > scenario.pauseBudgetMs) broken.add('pause');
+  return [...broken];
+}

@@ -1,0 +1,125 @@
+import type { Assumption, ClientPlan, Fault, OpPlan, Scenario } from './scenario.js';
+
+const TTL = 1_000;
+
+const hold: OpPlan = {
+  resources: [0],
+  ttl: TTL,
+  gapMs: 0,
+  workFraction: 0.95,
+  renews: 0,
+  writeDelayMs: 0,
+  abandon: false,
+  customRetry: false,
+};
+
+function client(startMs: number, retryCount: number, op: Partial<OpPlan> = {}): ClientPlan {
+  return { startMs, retryCount, retryDelay: 100, retryJitter: 0, ops: [{ ...hold, ...op }] };
+}
+
+const forever = 60_000;
+const partition = (c: number, node: number): Fault => ({
+  kind: 'partition',
+  client: c,
+  node,
+  at: 0,
+  durationMs: forever,
+  extraMs: 0,
+});
+
+/**
+ * Kleppmann's split view on 5 nodes (research §6 rows 18–25): A reaches {0,1,2}, B reaches
+ * {2,3,4}. A takes the lock at t≈10 on exactly {0,1,2} and works for most of its validity; at
+ * t=200 node 2 loses A's key through `fault`; B tries at t=300 and wins {2,3,4}.
+ */
+function splitView(fault: Fault, extra: Fault[] = []): Scenario {
+  return {
+    seed: 1,
+    nodes: 5,
+    maxDelayMs: 0,
+    driftFactor: 0.01,
+    nodeTimeoutMs: 50,
+    pauseBudgetMs: 0,
+    minNodeUptimeMs: 0,
+    clients: [client(10, 0), client(300, 0)],
+    faults: [partition(0, 3), partition(0, 4), partition(1, 0), partition(1, 1), ...extra, fault],
+  };
+}
+
+/**
+ * One hand-built schedule per broken assumption, each known to violate: CI replays these, so the
+ * negative controls do not depend on random discovery (the soak reports how often that happens).
+ */
+export const BREAKING_SCHEDULES: Record<Assumption, Scenario> = {
+  // Row 19: node 2's clock steps forward past A's expiry.
+  'clock-jump': splitView({ kind: 'clock-jump', node: 2, at: 200, deltaMs: 2_000 }),
+  // Row 21: node 2 is killed and restarts at once, empty.
+  'wipe-restart': splitView({ kind: 'crash', node: 2, at: 200, mode: 'wipe', downMs: 0, snapshotAgoMs: 0 }),
+  // Row 24: node 2 comes back at once from a snapshot taken before A's acquisition.
+  'rollback-restart': splitView({
+    kind: 'crash',
+    node: 2,
+    at: 200,
+    mode: 'rollback',
+    downMs: 0,
+    snapshotAgoMs: 200,
+  }),
+  // Row 28: node 2's clock runs 4× fast from the start: A's key there lives a quarter of its TTL.
+  'clock-rate': splitView({ kind: 'clock-rate', node: 2, at: 0, rate: 4 }),
+  // Row 25: node 2 evicts A's key.
+  eviction: splitView({ kind: 'evict', node: 2, at: 200, resource: 0 }),
+  // Row 13: A passes its validity check, then stalls for 2 s before its write lands; B takes the
+  // expired lock meanwhile. A's lease window ends at its deadline, before B's begins: only the
+  // guarded resource sees the lost update.
+  pause: {
+    seed: 1,
+    nodes: 5,
+    maxDelayMs: 0,
+    driftFactor: 0.01,
+    nodeTimeoutMs: 50,
+    pauseBudgetMs: 0,
+    minNodeUptimeMs: 0,
+    clients: [client(10, 0, { workFraction: 0.5, writeDelayMs: 1 }), client(100, 20, { workFraction: 0.1 })],
+    faults: [{ kind: 'pause', client: 0, at: 0, durationMs: 2_000, atCheck: true }],
+  },
+};
+
+/**
+ * For the "validity not reduced by elapsed time" variant: A's round is slow (every message
+ * takes 300 ms more for 700 ms), so its keys, set at t≈310, expire at ≈1310 while its stalled
+ * clock puts its deadline near 1600. A walks away holding the lock; B tries from t=1200.
+ */
+export const SLOW_ROUND: Scenario = {
+  seed: 1,
+  nodes: 5,
+  maxDelayMs: 0,
+  driftFactor: 0.01,
+  nodeTimeoutMs: 800,
+  pauseBudgetMs: 0,
+  minNodeUptimeMs: 0,
+  clients: [client(10, 0, { abandon: true }), client(1_200, 20, { workFraction: 0.1 })],
+  faults: [0, 1, 2, 3, 4].map((node) => ({
+    kind: 'slow',
+    client: 0,
+    node,
+    at: 0,
+    durationMs: 700,
+    extraMs: 300,
+  })),
+};
+
+/**
+ * For the "release only where the acquire answered" variant: node 4 runs A's SET but its reply
+ * is lost; A wins with 4 votes and later releases.
+ */
+export const LOST_REPLY: Scenario = {
+  seed: 1,
+  nodes: 5,
+  maxDelayMs: 0,
+  driftFactor: 0.01,
+  nodeTimeoutMs: 50,
+  pauseBudgetMs: 0,
+  minNodeUptimeMs: 0,
+  clients: [client(10, 0, { workFraction: 0.1 })],
+  faults: [{ kind: 'drop-replies', client: 0, node: 4, at: 0, durationMs: 100, extraMs: 0 }],
+};
