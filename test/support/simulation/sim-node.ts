@@ -72,6 +72,7 @@ export class SimNode extends MemoryNode {
   #downUntil = Number.NEGATIVE_INFINITY;
   #snapshot: Array<{ key: string; value: string; expiresAt: number }> | undefined;
   #startedAt: number;
+  #crashes = 0;
 
   constructor(
     index: number,
@@ -152,6 +153,7 @@ export class SimNode extends MemoryNode {
    * The restart itself (new run_id, script cache lost) happens in `restartIfDue`.
    */
   crash(mode: CrashMode, downMs: number): void {
+    this.#crashes++;
     this.#history.add(
       this.name,
       `CRASH (${mode}), down for ${downMs} ms; keys were ${this.#describeKeys()} (clock ${this.clock.now().toFixed(1)})`,
@@ -165,6 +167,11 @@ export class SimNode extends MemoryNode {
       }
     }
     this.#downUntil = Math.max(this.#downUntil, this.#truth.now() + downMs);
+  }
+
+  /** Crashes so far (a rollback can bring back a key deleted before it). */
+  get crashes(): number {
+    return this.#crashes;
   }
 
   /** Come back up once the down time is over: a new run_id and an empty script cache. */
