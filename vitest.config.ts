@@ -24,6 +24,7 @@ export default defineConfig({
           include: [
             'test/contracts/real.test.ts',
             'test/integration/**/*.test.ts',
+            'test/fault/**/*.test.ts',
             'test/support-tests/**/*.test.ts',
           ],
           setupFiles: ['test/support/setup.ts'],

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { createClient } from 'redis';
 import { ioredisAdapter } from '../../src/adapters/ioredis.js';
 import { nodeRedisAdapter } from '../../src/adapters/node-redis.js';
@@ -29,12 +29,14 @@ export interface ConnectedClients {
 /**
  * Connect one client per address, the way DESIGN.md recommends for quorum use: no command is
  * retried on reconnect, so the core's per-node timeout and unknown-vote rule are what is tested.
- * `endpoints` names the nodes (for proxies, the real node behind each one).
+ * `endpoints` names the nodes (for proxies, the real node behind each one). `ioredisOptions`
+ * override the ioredis settings (for example a faster `retryStrategy` behind a fault proxy).
  */
 export async function connectClients(
   addresses: readonly string[],
   kind: ClientKind = 'ioredis',
   endpoints: readonly string[] = addresses,
+  ioredisOptions: RedisOptions = {},
 ): Promise<ConnectedClients> {
   if (kind === 'ioredis') {
     const raw = addresses.map((address) => {
@@ -45,11 +47,18 @@ export async function connectClients(
         lazyConnect: true,
         maxRetriesPerRequest: 0,
         connectTimeout: 2_000,
+        ...ioredisOptions,
       });
       client.on('error', () => {});
       return client;
     });
-    await Promise.all(raw.map((c) => c.connect()));
+    const connecting = await Promise.allSettled(raw.map((c) => c.connect()));
+    const failed = connecting.find((r) => r.status === 'rejected');
+    if (failed !== undefined) {
+      // Do not leave the others connected (or reconnecting) behind.
+      await Promise.all(raw.map(disconnectIoredis));
+      throw failed.reason;
+    }
     return {
       clients: raw.map((c, i) => ioredisAdapter(c, { endpoint: endpoints[i]! })),
       async close() {
