@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { isRedisClient, type RedisClient, rawClientKind } from './client.js';
 import type { Runtime } from './clock.js';
 import { channels, traced } from './diagnostics.js';
-import { type AttemptReport, InvalidArgumentError, LockAcquireError, type NodeReport } from './errors.js';
+import {
+  type AttemptReport,
+  InvalidArgumentError,
+  LockAcquireError,
+  type LockLostError,
+  type NodeReport,
+} from './errors.js';
 import { type Handoff, handoffFor } from './handoff.js';
 import { type KeepOptions, LeaseKeeper } from './keeper.js';
 import { LeaderElection, type LeaderOptions } from './leader.js';
@@ -22,7 +28,7 @@ import {
 } from './options.js';
 import { NodePipe } from './pipe.js';
 import { type NodeInfo, type NodeState, type RoundResult, runRound, type Verdict } from './quorum.js';
-import { jitteredRetry, type RetryContext, type RetryStrategy } from './retry.js';
+import { jitteredRetry, type RetryContext, type RetryStrategy, sleep } from './retry.js';
 import {
   acquireScript,
   claimScript,
@@ -96,7 +102,7 @@ export interface FencingInitResult {
 type FenceClaim =
   | { readonly outcome: 'claimed'; readonly token: number; readonly nodes: readonly NodeReport[] }
   | {
-      readonly outcome: Exclude<AttemptReport['outcome'], 'acquired' | 'validity-exhausted'>;
+      readonly outcome: Exclude<AttemptReport['outcome'], 'acquired'>;
       readonly nodes: readonly NodeReport[];
     };
 
@@ -453,10 +459,26 @@ export class Redlock implements LockOwner {
     const keeper = this.keep(lock, options);
     const signal = options.signal ? AbortSignal.any([keeper.signal, options.signal]) : keeper.signal;
     try {
-      const work = (async () => fn(signal, lock))();
-      // If the lock is lost first, fn's own outcome is no longer awaited: observe it anyway.
-      work.catch(() => {});
-      return await Promise.race([work, keeper.lost]);
+      const settled = (async () => fn(signal, lock))().then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+      const first = await Promise.race([settled, keeper.lost.catch((lost: LockLostError) => ({ lost }))]);
+      if ('lost' in first) {
+        // The signal fired a margin before the deadline: that margin is fn's to stop in, not the
+        // next holder's. Release only once fn settles, or at the deadline, whichever comes first.
+        const stop = new AbortController();
+        const deadline = sleep(
+          this.#runtime.timers,
+          Math.max(0, lock.deadlineMs - this.#runtime.clock.now()),
+          stop.signal,
+        );
+        await Promise.race([settled, deadline.catch(() => {})]);
+        stop.abort();
+        throw first.lost;
+      }
+      if ('error' in first) throw first.error;
+      return first.value;
     } finally {
       await keeper.stop();
       await lock.release();
@@ -644,7 +666,8 @@ export class Redlock implements LockOwner {
       proposal =
         1 + Math.max(proposal, ...nodes.map((n) => (n.outcome === 'too-low' ? (n.counter ?? 0) : 0)));
     }
-    return { outcome: classifyFailure(nodes, this.quorum), nodes };
+    const outOfTime = this.#runtime.clock.now() >= deadline;
+    return { outcome: outOfTime ? 'validity-exhausted' : classifyFailure(nodes, this.quorum), nodes };
   }
 
   #renew(
@@ -716,7 +739,9 @@ export class Redlock implements LockOwner {
     const absent = round.nodes
       .filter((n) => n.outcome === 'not-held' && n.holder === 'absent')
       .map((n) => n.node);
-    if (absent.length > 0) await this.#repair(absent, keys, value, ttl, timeoutMs);
+    // Not awaited: the verdict is already in and must not wait past its own deadline. The repair
+    // round is bounded by the per-node timeout and tracked, so idle() still waits for it.
+    if (absent.length > 0) void this.#repair(absent, keys, value, ttl, timeoutMs);
     return result(true);
   }
 
@@ -855,7 +880,9 @@ export class Redlock implements LockOwner {
       }
     }
     const min = this.options.minNodeUptimeMs;
-    return min === 0 || info.uptimeSeconds === undefined || info.uptimeSeconds * 1000 >= min;
+    // uptime_in_seconds is a difference of truncated Unix seconds: it can read up to 1 s ahead of
+    // the real uptime, so count one second less.
+    return min === 0 || info.uptimeSeconds === undefined || (info.uptimeSeconds - 1) * 1000 >= min;
   }
 
   /** Each node as its last INFO described it (undefined before first contact): a diagnostic. */

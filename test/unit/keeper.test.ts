@@ -82,6 +82,42 @@ describe('using: auto-renew with a lost-lock signal (R11)', () => {
     expect(cluster.holding('job', 'intruder')).toEqual([0, 1, 2]);
   });
 
+  it('after a loss, releases only once fn has settled (or at the deadline), not when the signal fires', async () => {
+    const { time, cluster, redlock } = setup({ nodeTimeoutMs: 100 });
+    let deadline = 0;
+    let settledAt = 0;
+    const pending = redlock.using('job', TTL, (signal, lock) => {
+      deadline = lock.deadlineMs;
+      for (const i of [0, 1, 2]) cluster.set(i, { kind: 'drop-reply' });
+      // fn honours the signal, but takes 20 ms to stop.
+      return new Promise<void>((resolve) => {
+        signal.addEventListener('abort', () =>
+          time.setTimeout(() => {
+            settledAt = time.now();
+            resolve();
+          }, 20),
+        );
+      });
+    });
+    const error = await time.run(pending).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockLostError);
+    const release = Math.min(...cluster.scriptCalls('quorumlock:release').map((c) => c.at));
+    expect(release).toBeGreaterThanOrEqual(settledAt);
+    expect(settledAt).toBeLessThan(deadline);
+    // A fn that ignores the signal holds the release back until the deadline, no longer.
+    const ignoring = setup({ nodeTimeoutMs: 100 });
+    let ignoredDeadline = 0;
+    const stuck = ignoring.redlock.using('job', TTL, (_signal, lock) => {
+      ignoredDeadline = lock.deadlineMs;
+      for (const i of [0, 1, 2]) ignoring.cluster.set(i, { kind: 'drop-reply' });
+      return new Promise<void>(() => {});
+    });
+    expect(await ignoring.time.run(stuck).catch((e: unknown) => e)).toBeInstanceOf(LockLostError);
+    expect(Math.min(...ignoring.cluster.scriptCalls('quorumlock:release').map((c) => c.at))).toBe(
+      ignoredDeadline,
+    );
+  });
+
   it('with maxRenewals, lets the lock lapse and says so before the deadline', async () => {
     const { time, redlock } = setup();
     const seen: { abortedAt?: number; reason?: unknown } = {};

@@ -317,9 +317,9 @@ describe('StallingClock (the broken variant)', () => {
   });
 });
 
-describe('known bugs in src/ (reported; see KNOWN_BUGS in test/support/simulation/workload.ts)', () => {
-  // Remove `.fails` and the KNOWN_BUGS entry once renew re-checks its deadline after the repair round.
-  it.fails('renew never reports success after its own deadline (renew-after-deadline)', async () => {
+describe('regressions found by the simulation', () => {
+  // Was a bug: renew awaited its repair round and could report success after its own deadline.
+  it('renew never reports success after its own deadline (renew-after-deadline)', async () => {
     const w = world({ nodes: 5, redlock: () => ({ retryCount: 0, nodeTimeoutMs: 60 }) });
     const redlock = w.redlocks[0]!;
     const links = w.links[0]!;
@@ -335,7 +335,7 @@ describe('known bugs in src/ (reported; see KNOWN_BUGS in test/support/simulatio
     w.time.jump(58 - w.time.now());
     const result = await w.time.run(redlock.renew('r', lock.value, 100));
     await w.time.run(redlock.idle());
-    // Today: renewed at 172 with the deadline (155) 17 ms behind it: validityMs is -17.
+    // Before the fix: renewed at 172 with the deadline (155) 17 ms behind it: validityMs was -17.
     expect(result.renewed && result.validityMs <= 0, w.history.format()).toBe(false);
   });
 });
