@@ -8,10 +8,11 @@ interface Entry {
 }
 
 /**
- * The way to one node. Calls issued in the same turn of the event loop (the same cascade of
- * promise callbacks) are sent together at its end, as one call whose scripts are merged into a
- * single batch script call (ADR 009). Nothing ever waits for a reply before being sent, so a
- * slow or hung node delays no other call, and a lone call goes out within the same turn.
+ * The way to one node. A call with nothing in flight and nothing queued goes out at once. Other
+ * calls issued in the same turn of the event loop (the same cascade of promise callbacks) are sent
+ * together at its end, as one call whose scripts are merged into a single batch script call
+ * (ADR 009). Nothing ever waits for a reply before being sent, so a slow or hung node delays no
+ * other call.
  *
  * Under load this batches by itself: the operations of one batch complete together (one reply
  * carries them all), so their callers' next operations are issued in the same turn again.
@@ -19,6 +20,8 @@ interface Entry {
 export class NodePipe {
   readonly #client: RedisClient;
   #queue: Entry[] = [];
+  /** Calls sent and not answered yet. */
+  #inFlight = 0;
   readonly #flush = () => this.#send();
 
   constructor(client: RedisClient) {
@@ -27,13 +30,24 @@ export class NodePipe {
 
   send(commands: readonly Command[]): Promise<Reply[]> {
     return new Promise((resolve, reject) => {
-      if (this.#queue.push({ commands, resolve, reject }) === 1) process.nextTick(this.#flush);
+      const entry = { commands, resolve, reject };
+      // Nothing in flight and nothing queued: no one to share the call with, so send it now.
+      if (this.#inFlight === 0 && this.#queue.length === 0) this.#dispatch([entry]);
+      else if (this.#queue.push(entry) === 1) process.nextTick(this.#flush);
     });
   }
 
   #send(): void {
     const entries = this.#queue;
     this.#queue = [];
+    this.#dispatch(entries);
+  }
+
+  #dispatch(entries: Entry[]): void {
+    this.#inFlight++;
+    const done = () => {
+      this.#inFlight--;
+    };
     const plan = entries.length === 1 ? undefined : merge(entries);
     let call: Promise<Reply[]>;
     try {
@@ -41,6 +55,7 @@ export class NodePipe {
     } catch (error) {
       call = Promise.reject(error);
     }
+    call.finally(done).catch(() => {});
     call.then(
       (replies) => {
         if (!plan) {

@@ -9,6 +9,8 @@ import { defineScript } from './define.js';
  * ARGV[2]     ttl in ms
  * ARGV[3]     n, the number of lock keys
  *
+ * One key is a single SET NX PX; several are checked with EXISTS first, then all set.
+ *
  * Returns {1, 0, c}  every lock key was absent and is now set to the value with PX ttl
  *         {0, i, c}  KEYS[i] exists (held by someone); nothing was written
  * where c is the counter's value, or -1 when the counter key is absent or was not asked for.
@@ -20,6 +22,10 @@ local c = -1
 if #KEYS > n then
   local v = redis.call('GET', KEYS[n + 1])
   if v then c = tonumber(v) end
+end
+if n == 1 then
+  if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1, 0, c} end
+  return {0, 1, c}
 end
 for i = 1, n do
   if redis.call('EXISTS', KEYS[i]) == 1 then return {0, i, c} end
