@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     console.log(`Using QUORUMLOCK_NODES: ${addresses.join(', ')}`);
   }
   console.log(
-    `Legend: per node ✔ yes, ✘ held by another, ! error, ⌛ timed out, … not needed for the decision\n`,
+    `Legend: per node ✔ yes, ✘ held by another, · not held, ! error, ⌛ timed out, … not needed for the decision\n`,
   );
 
   const connections: Redis[] = [];

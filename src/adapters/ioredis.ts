@@ -25,9 +25,9 @@ export interface IoredisAdapterOptions {
  * Wrap an ioredis client (not a Cluster). Registers nothing on the client: scripts run with
  * EVALSHA and fall back to EVAL on NOSCRIPT. Several commands for the node go in one pipeline.
  *
- * For quorum use, configure the client to fail fast instead of queueing while disconnected:
- * `new Redis({ enableOfflineQueue: false, maxRetriesPerRequest: 0 })`. The core bounds every call
- * with its own per-node timeout regardless.
+ * For quorum use, configure the client never to resend a command after a reconnect:
+ * `new Redis({ maxRetriesPerRequest: 0 })` (docs/operations.md). The core bounds every call with
+ * its own per-node timeout regardless.
  */
 export function ioredisAdapter(client: IoredisLike, options: IoredisAdapterOptions = {}): RedisClient {
   if (typeof client?.call !== 'function' || typeof client.pipeline !== 'function') {
