@@ -52,8 +52,11 @@ function active(channel: Channel): boolean {
 
 /**
  * Run `fn` traced on `channel` when anyone subscribes, and untouched otherwise (one boolean
- * read). `settle` fills the context from the result, so that the result itself (which may carry
- * a lock value) is never published.
+ * read). As `tracingChannel.tracePromise` does, `fn` runs inside `start.runStores(context)`, so
+ * a store a subscriber bound to the start channel (an AsyncLocalStorage holding the current
+ * span, say) is entered for everything `fn` does, down to the adapters' calls. `settle` fills
+ * the context from the result, so that the result itself (which may carry a lock value) is never
+ * published.
  */
 export function traced<T>(
   channel: Channel,
@@ -62,36 +65,37 @@ export function traced<T>(
   settle: (result: T, context: LockTraceContext) => void,
 ): Promise<T> {
   if (!active(channel)) return fn();
-  channel.start.publish(context);
-  let promise: Promise<T>;
-  try {
-    promise = fn();
-  } catch (error) {
-    context.error = error;
-    channel.error.publish(context);
-    channel.end.publish(context);
-    throw error;
-  }
-  channel.end.publish(context);
-  return promise.then(
-    (result) => {
-      settle(result, context);
-      channel.asyncStart.publish(context);
-      channel.asyncEnd.publish(context);
-      return result;
-    },
-    (error: unknown) => {
+  return channel.start.runStores(context, () => {
+    let promise: Promise<T>;
+    try {
+      promise = fn();
+    } catch (error) {
       context.error = error;
-      const attempts = (error as { attempts?: readonly AttemptReport[] })?.attempts;
-      if (attempts) {
-        context.attempts = attempts;
-        context.nodes = attempts.at(-1)?.nodes ?? [];
-        context.result = { ok: false, reason: (error as { reason?: string }).reason ?? 'error' };
-      }
       channel.error.publish(context);
-      channel.asyncStart.publish(context);
-      channel.asyncEnd.publish(context);
       throw error;
-    },
-  );
+    } finally {
+      channel.end.publish(context);
+    }
+    return promise.then(
+      (result) => {
+        settle(result, context);
+        channel.asyncStart.publish(context);
+        channel.asyncEnd.publish(context);
+        return result;
+      },
+      (error: unknown) => {
+        context.error = error;
+        const attempts = (error as { attempts?: readonly AttemptReport[] })?.attempts;
+        if (attempts) {
+          context.attempts = attempts;
+          context.nodes = attempts.at(-1)?.nodes ?? [];
+          context.result = { ok: false, reason: (error as { reason?: string }).reason ?? 'error' };
+        }
+        channel.error.publish(context);
+        channel.asyncStart.publish(context);
+        channel.asyncEnd.publish(context);
+        throw error;
+      },
+    );
+  });
 }

@@ -149,6 +149,16 @@ export class LockLostError extends QuorumlockError {
   }
 }
 
+/** What `LeaderElection.stop()` settles a pending `elected()` with, and the term signal's reason. */
+export class ElectionStoppedError extends QuorumlockError {
+  override name = 'ElectionStoppedError';
+  readonly resource: string;
+  constructor(resource: string) {
+    super('ERR_QUORUMLOCK_ELECTION_STOPPED', `leader election for ${resource} stopped`);
+    this.resource = resource;
+  }
+}
+
 /**
  * `2/5 votes (quorum 3) in 4.1 ms: 2 acquired, 2 held, 1 ECONNREFUSED`. Errors are grouped by
  * their code or first word, so a message says what happened without a stack of node dumps.

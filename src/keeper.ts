@@ -1,6 +1,6 @@
 import type { Runtime } from './clock.js';
 import { LockLostError, type LostReason } from './errors.js';
-import type { Lock } from './lock.js';
+import { type Halting, type Lock, leaseOf } from './lock.js';
 import type { RenewResult } from './redlock.js';
 
 export interface KeepOptions {
@@ -13,18 +13,30 @@ export interface KeepOptions {
   readonly ttl?: number;
 }
 
-/** What a LeaseKeeper needs from its Redlock. */
+export const KEEP_KEYS = ['maxRenewals', 'ttl'] as const;
+
+/** What a LeaseKeeper needs from its Redlock: the renew of a held lock, and the quorum. */
 export interface KeeperHost {
-  renew(resources: readonly string[], value: string, ttl: number): Promise<RenewResult>;
+  renew(lock: Lock, ttl: number): Promise<RenewResult>;
   readonly quorum: number;
+}
+
+/**
+ * How long before its deadline a kept lock counts as lost when no renew has moved the deadline:
+ * 5% of its current validity, at least 1 ms. A leader stops calling itself leader then too.
+ */
+export function keeperMarginMs(lock: Lock): number {
+  return Math.max(1, Math.floor(lock.validityMs * 0.05));
 }
 
 /**
  * Keeps a lock alive (R11): renews when a third of its validity has passed, retries a renew that
  * failed for want of answers while validity remains, and aborts `signal` with a LockLostError
- * as soon as the lock is known lost, or at the latest a safety margin before its deadline if no
- * renew has moved it. Renewals are serialised, never sent after the deadline (the Redlock refuses
- * them locally), and never resumed once the lock is lost. Nothing here throws from a timer.
+ * as soon as the lock is known lost, or at the latest a margin before its deadline. The deadline
+ * is read afresh after every renew (one that failed may have brought it closer). Renewals are
+ * serialised, never sent after the deadline or after a release (the Redlock refuses them), and
+ * never resumed once the lock is lost. A release of the lock stops the keeper before it is sent.
+ * Nothing here throws from a timer.
  */
 export class LeaseKeeper {
   readonly #controller = new AbortController();
@@ -33,6 +45,7 @@ export class LeaseKeeper {
   readonly #runtime: Runtime;
   readonly #ttl: number;
   readonly #maxRenewals: number;
+  readonly #halting: Halting = { halt: () => this.#lose('released') };
   #renewals = 0;
   #renewTimer: unknown;
   #watchdog: unknown;
@@ -52,7 +65,13 @@ export class LeaseKeeper {
     });
     // Observed by `using`; a caller of keep() who never awaits it must not see an unhandled rejection.
     this.#lost.catch(() => {});
-    this.#schedule();
+    const lease = leaseOf(lock);
+    if (lease.released) {
+      this.#lose('released');
+      return;
+    }
+    lease.keepers.add(this.#halting);
+    this.#arm(this.#thirdIn());
   }
 
   /** Aborts, with a LockLostError as its reason, when the lock is lost. */
@@ -74,33 +93,37 @@ export class LeaseKeeper {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#clearTimers();
+    leaseOf(this.#lock).keepers.delete(this.#halting);
     await this.#inFlight;
   }
 
-  #schedule(): void {
+  /**
+   * Arm the watchdog against the lock's deadline as it stands now, and the next renew in
+   * `renewInMs` (none once the renewal limit is reached).
+   */
+  #arm(renewInMs: number): void {
     this.#clearTimers();
     if (this.#stopped) return;
-    const { clock, timers } = this.#runtime;
-    const now = clock.now();
-    const remaining = this.#lock.deadlineMs - now;
-    // Lost no later than a margin before the deadline: 5% of the validity, at least 1 ms.
-    const margin = Math.max(1, Math.floor(this.#lock.validityMs * 0.05));
+    const { timers } = this.#runtime;
+    const remaining = this.#lock.remainingMs();
     this.#watchdog = timers.setTimeout(
       () => this.#lose(this.#renewals >= this.#maxRenewals ? 'renewal-limit' : 'expired'),
-      Math.max(0, remaining - margin),
+      Math.max(0, remaining - keeperMarginMs(this.#lock)),
     );
     if (this.#renewals < this.#maxRenewals) {
-      this.#renewTimer = timers.setTimeout(
-        () => this.#renew(),
-        Math.max(0, this.#lock.validityMs / 3 - (this.#lock.validityMs - remaining)),
-      );
+      this.#renewTimer = timers.setTimeout(() => this.#renew(), renewInMs);
     }
+  }
+
+  /** Time until a third of the current validity has passed. */
+  #thirdIn(): number {
+    return Math.max(0, this.#lock.remainingMs() - (2 * this.#lock.validityMs) / 3);
   }
 
   #renew(): void {
     if (this.#stopped || this.#inFlight) return;
     this.#inFlight = this.#host
-      .renew(this.#lock.resources, this.#lock.value, this.#ttl)
+      .renew(this.#lock, this.#ttl)
       .then(
         (result) => this.#after(result),
         () => this.#retrySoon(),
@@ -114,11 +137,11 @@ export class LeaseKeeper {
     if (this.#stopped) return;
     if (result.renewed) {
       this.#renewals++;
-      this.#schedule();
+      this.#arm(this.#thirdIn());
       return;
     }
     if (result.reason === 'expired' || result.reason === 'released') {
-      this.#lose(result.reason === 'released' ? 'released' : 'expired', result);
+      this.#lose(result.reason, result);
       return;
     }
     // Definitively lost when the nodes that answered "not held" alone deny a quorum.
@@ -133,16 +156,14 @@ export class LeaseKeeper {
   /** A renew without enough answers: try again after a tenth of what is left, while it lasts. */
   #retrySoon(): void {
     if (this.#stopped) return;
-    const remaining = this.#lock.deadlineMs - this.#runtime.clock.now();
-    const { timers } = this.#runtime;
-    timers.clearTimeout(this.#renewTimer);
-    this.#renewTimer = timers.setTimeout(() => this.#renew(), Math.max(1, remaining / 10));
+    this.#arm(Math.max(1, this.#lock.remainingMs() / 10));
   }
 
   #lose(reason: LostReason, result?: RenewResult): void {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#clearTimers();
+    leaseOf(this.#lock).keepers.delete(this.#halting);
     const error = new LockLostError(this.#lock.resources, reason, result?.nodes ?? []);
     this.#controller.abort(error);
     this.#reject(error);

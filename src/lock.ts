@@ -1,12 +1,96 @@
 import type { Clock } from './clock.js';
 import type { AttemptReport } from './errors.js';
 import type { OperationOptions } from './options.js';
-import type { ReleaseResult } from './redlock.js';
+import type { ReleaseResult, RenewResult } from './redlock.js';
 
-/** What a Lock delegates to the Redlock that made it. */
+/** What a Lock delegates to the Redlock that made it: handed to the constructor, never public. */
 export interface LockOwner {
   release(lock: Lock, options?: OperationOptions): Promise<ReleaseResult>;
-  renewHeld(lock: Lock, ttl: number, options?: OperationOptions): Promise<boolean>;
+  renew(lock: Lock, ttl: number, options?: OperationOptions): Promise<RenewResult>;
+}
+
+/** Something that keeps a lock alive and must stop, before the release is sent, when it is released. */
+export interface Halting {
+  halt(): void;
+}
+
+/**
+ * The lease behind a Lock, as its Redlock keeps it: the local deadline and every renew sent.
+ * Rule: once a renew with TTL t was sent at `start` to any node, the deadline is at most
+ * start + t − drift(t), whatever the outcome; a success sets it to that renew's own deadline,
+ * bounded by every renew sent after it (whose PEXPIRE may land after its own).
+ */
+export class Lease {
+  deadlineMs: number;
+  validityMs: number;
+  expiresAt: number;
+  released = false;
+  /** Until then the keys may still exist somewhere, so the registry must remember the value. */
+  forgetAfterMs: number;
+  readonly keepers = new Set<Halting>();
+  readonly #clock: Clock;
+  readonly #wallClock: Clock;
+  #seq = 0;
+  #inFlight = 0;
+  /** Bounds of renews sent while another was in flight. */
+  #sent: Array<{ readonly seq: number; readonly bound: number }> = [];
+
+  constructor(clock: Clock, wallClock: Clock, deadlineMs: number, forgetAfterMs: number) {
+    this.#clock = clock;
+    this.#wallClock = wallClock;
+    this.deadlineMs = deadlineMs;
+    this.validityMs = deadlineMs - clock.now();
+    this.expiresAt = wallClock.now() + this.validityMs;
+    this.forgetAfterMs = forgetAfterMs;
+  }
+
+  /** A renew is about to be sent; returns its sequence number. */
+  renewSent(bound: number, forgetAfterMs: number): number {
+    if (bound < this.deadlineMs) this.#set(bound);
+    this.forgetAfterMs = Math.max(this.forgetAfterMs, forgetAfterMs);
+    const seq = ++this.#seq;
+    this.#inFlight++;
+    this.#sent.push({ seq, bound });
+    return seq;
+  }
+
+  /** Renew `seq` settled; with `deadlineMs` when it extended every key of the lock on a quorum. */
+  renewSettled(seq: number, deadlineMs?: number): void {
+    if (deadlineMs !== undefined && !this.released) {
+      let deadline = deadlineMs;
+      for (const s of this.#sent) if (s.seq > seq && s.bound < deadline) deadline = s.bound;
+      this.#set(deadline);
+    }
+    if (--this.#inFlight === 0) this.#sent = [];
+  }
+
+  /** Released through its Redlock: keepers stop before anything is sent. */
+  markReleased(): void {
+    this.released = true;
+    for (const keeper of this.keepers) keeper.halt();
+    this.keepers.clear();
+  }
+
+  remainingMs(): number {
+    if (this.released) return 0;
+    return Math.max(0, this.deadlineMs - this.#clock.now());
+  }
+
+  #set(deadlineMs: number): void {
+    this.deadlineMs = deadlineMs;
+    this.validityMs = Math.max(0, deadlineMs - this.#clock.now());
+    this.expiresAt = this.#wallClock.now() + this.validityMs;
+  }
+}
+
+const leases = new WeakMap<Lock, Lease>();
+const owners = new WeakMap<Lock, LockOwner>();
+
+/** The lease behind a Lock: for its Redlock, its keeper and its leader election only. */
+export function leaseOf(lock: Lock): Lease {
+  const lease = leases.get(lock);
+  if (!lease) throw new TypeError('not a Lock made by a Redlock');
+  return lease;
 }
 
 /**
@@ -32,12 +116,6 @@ export class Lock {
    * lower than the highest it has seen (docs/fencing.md). Null without fencing.
    */
   readonly fencingToken: number | null;
-  #validityMs: number;
-  #deadlineMs: number;
-  #expiresAt: number;
-  #released = false;
-  readonly #clock: Clock;
-  readonly #owner: LockOwner;
 
   /** @internal Made by a Redlock. */
   constructor(init: {
@@ -47,10 +125,8 @@ export class Lock {
     ttl: number;
     attempts: number;
     report: AttemptReport;
-    deadlineMs: number;
     fencingToken: number | null;
-    clock: Clock;
-    wallNow: number;
+    lease: Lease;
     owner: LockOwner;
   }) {
     this.resource = init.resource;
@@ -60,78 +136,65 @@ export class Lock {
     this.attempts = init.attempts;
     this.report = init.report;
     this.fencingToken = init.fencingToken;
-    this.#clock = init.clock;
-    this.#owner = init.owner;
-    this.#deadlineMs = init.deadlineMs;
-    this.#validityMs = init.deadlineMs - init.clock.now();
-    this.#expiresAt = init.wallNow + this.#validityMs;
+    leases.set(this, init.lease);
+    owners.set(this, init.owner);
   }
 
-  /** Validity in ms at acquisition, or at the last successful renew. */
+  /** Validity in ms when the deadline last moved (acquisition, or a renew sent or answered). */
   get validityMs(): number {
-    return this.#validityMs;
+    return leaseOf(this).validityMs;
   }
 
-  /** The monotonic-clock moment the lock stops being safe: start of the winning round + ttl − drift. */
+  /**
+   * The monotonic-clock moment the lock stops being safe: start of the winning round + ttl −
+   * drift, then moved by renews (a renew sent with a shorter TTL brings it closer at once).
+   */
   get deadlineMs(): number {
-    return this.#deadlineMs;
+    return leaseOf(this).deadlineMs;
   }
 
-  /** Informational: epoch ms at which the validity runs out, as the wall clock read it at return. */
+  /** Informational: epoch ms at which the validity runs out, as the wall clock read it then. */
   get expiresAt(): number {
-    return this.#expiresAt;
+    return leaseOf(this).expiresAt;
   }
 
-  /** True once `release()` (or `releaseLock` with this value) was called. */
+  /** True once released through its Redlock (`release()`, or `releaseLock` with this value). */
   get released(): boolean {
-    return this.#released;
+    return leaseOf(this).released;
   }
 
   /** Milliseconds of validity left on the monotonic clock; 0 once past the deadline or released. */
   remainingMs(): number {
-    if (this.#released) return 0;
-    return Math.max(0, this.#deadlineMs - this.#clock.now());
+    return leaseOf(this).remainingMs();
   }
 
   /** Compare-and-delete on every node; never throws for "not held". */
   release(options?: OperationOptions): Promise<ReleaseResult> {
-    return this.#owner.release(this, options);
+    return owners.get(this)!.release(this, options);
   }
 
   /**
    * Extend on a quorum with validity recomputed from the renew's own start. Refused locally
    * (false, nothing sent) once the deadline has passed or after release.
    */
-  renew(ttl: number = this.ttl, options?: OperationOptions): Promise<boolean> {
-    return this.#owner.renewHeld(this, ttl, options);
+  async renew(ttl: number = this.ttl, options?: OperationOptions): Promise<boolean> {
+    return (await owners.get(this)!.renew(this, ttl, options)).renewed;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.release();
   }
 
-  /** @internal */
-  _renewed(deadlineMs: number, wallNow: number): void {
-    const now = this.#clock.now();
-    this.#deadlineMs = deadlineMs;
-    this.#validityMs = deadlineMs - now;
-    this.#expiresAt = wallNow + this.#validityMs;
-  }
-
-  /** @internal */
-  _markReleased(): void {
-    this.#released = true;
-  }
-
   toJSON(): object {
+    const lease = leaseOf(this);
     return {
       resources: this.resources,
-      validityMs: this.#validityMs,
-      remainingMs: this.remainingMs(),
-      expiresAt: this.#expiresAt,
+      validityMs: lease.validityMs,
+      remainingMs: lease.remainingMs(),
+      expiresAt: lease.expiresAt,
       attempts: this.attempts,
       fencingToken: this.fencingToken,
-      released: this.#released,
+      released: lease.released,
     };
   }
 }

@@ -95,30 +95,52 @@ export interface ResolvedOptions {
 }
 
 const MAX_RETRY_COUNT = 1_000_000;
-const MAX_DELAY_MS = MAX_TTL_MS;
+/** The longest delay a Node timer can wait; longer ones fire at once (TimeoutOverflowWarning). */
+export const MAX_DELAY_MS = MAX_TTL_MS;
+
+/** The keys of each options object, for the unknown-key check. */
+const REDLOCK_KEYS = [
+  'retryCount',
+  'retryDelay',
+  'retryJitter',
+  'driftFactor',
+  'nodeTimeoutMs',
+  'keyPrefix',
+  'fencing',
+  'minNodeUptimeMs',
+  'coalesce',
+  'runtime',
+] as const;
+const RUNTIME_KEYS = ['clock', 'timers', 'random', 'wallClock'] as const;
+export const ACQUIRE_KEYS = ['signal', 'timeoutMs', 'retryStrategy'] as const;
+export const OPERATION_KEYS = ['signal'] as const;
 
 export function resolveOptions(options: RedlockOptions | undefined): {
   options: ResolvedOptions;
   runtime: Runtime;
 } {
-  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
-    throw new InvalidArgumentError('options', 'an object or undefined', options);
-  }
-  const o = options ?? {};
+  const o = requireOptions('options', options, REDLOCK_KEYS);
   const retryCount = o.retryCount ?? DEFAULTS.retryCount;
   requireInteger('options.retryCount', retryCount, 0, MAX_RETRY_COUNT);
   const retryDelay = o.retryDelay ?? DEFAULTS.retryDelay;
   requireNumber('options.retryDelay', retryDelay, 0, MAX_DELAY_MS);
   const retryJitter = o.retryJitter ?? Math.min(DEFAULTS.retryJitter, retryDelay);
   requireNumber('options.retryJitter', retryJitter, 0, retryDelay, 'retryJitter may not exceed retryDelay');
+  if (retryDelay + retryJitter > MAX_DELAY_MS) {
+    throw new InvalidArgumentError(
+      'options.retryJitter',
+      `a number with retryDelay + retryJitter ≤ ${MAX_DELAY_MS} ms (the longest a timer can wait)`,
+      retryJitter,
+    );
+  }
   const driftFactor = o.driftFactor ?? DEFAULTS.driftFactor;
   if (typeof driftFactor !== 'number' || !(driftFactor >= 0 && driftFactor < 1)) {
     throw new InvalidArgumentError('options.driftFactor', 'a number in [0, 1)', driftFactor);
   }
   if (o.nodeTimeoutMs !== undefined) requireInteger('options.nodeTimeoutMs', o.nodeTimeoutMs, 1, MAX_TTL_MS);
   const keyPrefix = o.keyPrefix ?? DEFAULTS.keyPrefix;
-  if (typeof keyPrefix !== 'string')
-    throw new InvalidArgumentError('options.keyPrefix', 'a string', keyPrefix);
+  if (typeof keyPrefix !== 'string' || keyPrefix.includes(RESERVED))
+    throw new InvalidArgumentError('options.keyPrefix', 'a string without NUL characters', keyPrefix);
   const fencing = o.fencing ?? DEFAULTS.fencing;
   if (typeof fencing !== 'boolean') throw new InvalidArgumentError('options.fencing', 'a boolean', fencing);
   const minNodeUptimeMs = o.minNodeUptimeMs ?? DEFAULTS.minNodeUptimeMs;
@@ -126,7 +148,8 @@ export function resolveOptions(options: RedlockOptions | undefined): {
   const coalesce = o.coalesce ?? DEFAULTS.coalesce;
   if (typeof coalesce !== 'boolean')
     throw new InvalidArgumentError('options.coalesce', 'a boolean', coalesce);
-  const runtime = { ...defaultRuntime(), ...definedOnly(o.runtime ?? {}) };
+  const given = requireOptions('options.runtime', o.runtime, RUNTIME_KEYS);
+  const runtime = { ...defaultRuntime(), ...definedOnly(given) };
   for (const [name, method] of [
     ['clock', 'now'],
     ['timers', 'setTimeout'],
@@ -154,6 +177,68 @@ export function resolveOptions(options: RedlockOptions | undefined): {
     }),
     runtime,
   };
+}
+
+/**
+ * An options argument: undefined (no options) or a plain object whose keys are all known. An
+ * unknown key is named, with the nearest valid key as a hint (a typo should not pass silently).
+ */
+export function requireOptions<T extends object>(
+  name: string,
+  value: T | undefined,
+  known: readonly string[],
+): Partial<T> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError(name, 'an object or undefined', value);
+  }
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      const hint = nearest(key, known);
+      throw new InvalidArgumentError(
+        `${name}.${key}`,
+        `one of the known keys (${known.join(', ')})`,
+        (value as Record<string, unknown>)[key],
+        hint ? `did you mean ${hint}?` : undefined,
+      );
+    }
+  }
+  return value;
+}
+
+/**
+ * The known key closest to `key`: edit distance, case-insensitive, with a key that one of them
+ * begins with counting as one edit (`timeout` → `timeoutMs`). None when nothing is close.
+ */
+function nearest(key: string, known: readonly string[]): string | undefined {
+  const k = key.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
+  for (const candidate of known) {
+    const c = candidate.toLowerCase();
+    const d = c.startsWith(k) || k.startsWith(c) ? 1 : editDistance(k, c);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
@@ -197,11 +282,27 @@ export function requireTtl(name: string, ttl: unknown, driftFactor: number): ass
 
 export const MAX_RESOURCES = 1024;
 
-/** `string | string[]`: non-empty strings, no duplicates. Returns the list. */
+/**
+ * The one character no lock key may contain: fencing counter keys carry it, so that no resource
+ * name can ever produce a counter's key.
+ */
+export const RESERVED = '\u0000';
+
+const RESOURCE = 'a non-empty string without NUL characters';
+
+/** One resource: a non-empty string without NUL. */
+export function requireResource(name: string, resource: unknown): string {
+  if (typeof resource !== 'string' || resource.length === 0 || resource.includes(RESERVED)) {
+    throw new InvalidArgumentError(name, RESOURCE, resource);
+  }
+  return resource;
+}
+
+/** `string | string[]`: non-empty strings without NUL, no duplicates. Returns the list. */
 export function requireResources(name: string, resource: unknown): readonly string[] {
   if (typeof resource === 'string') {
-    if (resource.length === 0)
-      throw new InvalidArgumentError(name, 'a non-empty string or array of them', resource);
+    if (resource.length === 0 || resource.includes(RESERVED))
+      throw new InvalidArgumentError(name, `${RESOURCE}, or an array of them`, resource);
     return [resource];
   }
   if (!Array.isArray(resource) || resource.length === 0 || resource.length > MAX_RESOURCES) {
@@ -213,8 +314,8 @@ export function requireResources(name: string, resource: unknown): readonly stri
   }
   const seen = new Set<string>();
   resource.forEach((r, i) => {
-    if (typeof r !== 'string' || r.length === 0) {
-      throw new InvalidArgumentError(`${name}[${i}]`, 'a non-empty string', r);
+    if (typeof r !== 'string' || r.length === 0 || r.includes(RESERVED)) {
+      throw new InvalidArgumentError(`${name}[${i}]`, RESOURCE, r);
     }
     if (seen.has(r)) throw new InvalidArgumentError(`${name}[${i}]`, 'a resource not already in the list', r);
     seen.add(r);
@@ -226,6 +327,26 @@ export function requireValue(name: string, value: unknown): asserts value is str
   if (typeof value !== 'string' || value.length === 0) {
     throw new InvalidArgumentError(name, 'a non-empty string (the lock value)', value);
   }
+}
+
+/**
+ * A retry strategy's answer: a delay in [0, MAX_DELAY_MS] ms, or a stop (null or negative). A
+ * delay a timer cannot wait, NaN or a non-number is a bug in the strategy: named, never slept.
+ */
+export function retryDelayOf(delay: unknown): number | null {
+  if (delay === null || (typeof delay === 'number' && delay < 0)) return null;
+  if (typeof delay !== 'number' || !(delay <= MAX_DELAY_MS)) {
+    throw new InvalidArgumentError(
+      'retryStrategy(attempt, context)',
+      `a number of ms in [0, ${MAX_DELAY_MS}] (negative or null to stop)`,
+      delay,
+    );
+  }
+  return delay;
+}
+
+export function requireFunction(name: string, value: unknown, shape: string): void {
+  if (typeof value !== 'function') throw new InvalidArgumentError(name, shape, value);
 }
 
 export function requireSignal(name: string, signal: unknown): asserts signal is AbortSignal | undefined {

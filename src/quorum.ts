@@ -9,8 +9,11 @@ export interface NodeState {
   /** Sends to the node, coalescing calls of the same turn (or straight to the client when off). */
   readonly send: (commands: readonly Command[]) => Promise<unknown[]>;
   readonly endpoint: string;
-  /** 'unknown' until INFO has answered once; 'unavailable' when INFO itself is refused. */
-  identity: 'unknown' | 'known' | 'unavailable';
+  /**
+   * 'unknown' until an INFO reply has been read (every call probes again until then); 'known'
+   * once one was; 'refused' when INFO itself is refused for good (ACL, renamed command).
+   */
+  identity: 'unknown' | 'known' | 'refused';
   runId: string | undefined;
   /** What the last INFO said, for `Redlock.nodeInfo()` and the guards. */
   info: NodeInfo | undefined;
@@ -48,12 +51,15 @@ export interface RoundSpec {
   readonly signal: AbortSignal | undefined;
   readonly runtime: Runtime;
   /**
-   * Send INFO with every call, not only until the node is identified (the uptime guard needs
-   * each vote vetted by the INFO answered in the same batch).
+   * Send INFO with every call, not only until the node is identified: the uptime guard needs
+   * each vote vetted by the INFO answered in the same batch, and a node whose INFO cannot be
+   * read then never votes.
    */
   readonly infoEveryCall: boolean;
   /** Called with each INFO a node answers; false means this node's answer must not count. */
   readonly onInfo: (node: NodeState, info: NodeInfo, first: boolean) => boolean;
+  /** Called once when a node refuses INFO for good. */
+  readonly onInfoRefused: (node: NodeState, error: Error) => void;
   /** In-flight accounting, so the Redlock can tell when every straggler has settled. */
   readonly track: (delta: 1 | -1) => void;
 }
@@ -181,8 +187,8 @@ export function runRound(spec: RoundSpec): Promise<RoundResult> {
 
     for (let i = 0; i < n; i++) {
       const node = nodes[i]!;
-      const first = node.identity === 'unknown';
-      const withInfo = first || (spec.infoEveryCall && node.identity === 'known');
+      const first = node.identity !== 'known';
+      const withInfo = node.identity === 'unknown' || spec.infoEveryCall;
       const commands = withInfo ? [first ? FIRST_INFO : SERVER_INFO, spec.command] : [spec.command];
       spec.track(1);
       let call: Promise<unknown[]>;
@@ -196,13 +202,11 @@ export function runRound(spec: RoundSpec): Promise<RoundResult> {
           if (settled[i]) return;
           const latencyMs = clock.now() - startMs;
           // First contact is decided when the reply lands: two calls may have carried the probe.
-          const eligible = withInfo
-            ? readInfo(node, replies[0], node.identity === 'unknown', spec.onInfo)
-            : true;
+          const vetting = withInfo ? readInfo(node, replies[0], spec) : undefined;
           const reply = replies[commands.length - 1];
           let verdict: Verdict;
-          if (!eligible) {
-            verdict = { outcome: 'quarantined', yes: false };
+          if (vetting) {
+            verdict = vetting;
           } else if (reply instanceof Error) {
             verdict = { outcome: 'error', yes: false, error: reply };
           } else {
@@ -225,32 +229,65 @@ export function runRound(spec: RoundSpec): Promise<RoundResult> {
   });
 }
 
-/** Parse an INFO reply into the node's state; returns whether the node's vote may count. */
-function readInfo(node: NodeState, reply: unknown, first: boolean, onInfo: RoundSpec['onInfo']): boolean {
-  if (typeof reply !== 'string') {
-    // INFO refused (renamed or denied by ACL): the node cannot be identified; its vote counts.
-    if (first) node.identity = 'unavailable';
-    return true;
+/**
+ * Read a node's INFO reply into its state. Returns nothing when the node's answer may count,
+ * or the verdict that replaces it: quarantined (the uptime guard refuses it, or cannot vet it
+ * because INFO is refused), or an error when INFO failed this time (BUSY, LOADING...): a node
+ * whose INFO has not been read is not vetted, so it does not vote, and the next call probes again.
+ */
+function readInfo(node: NodeState, reply: unknown, spec: RoundSpec): Verdict | undefined {
+  const first = node.identity !== 'known';
+  const runId = typeof reply === 'string' ? field(reply, 'run_id') : undefined;
+  if (runId === undefined) {
+    const error = reply instanceof Error ? reply : new Error('INFO reply without run_id');
+    if (!refusedForGood(reply)) {
+      return {
+        outcome: 'error',
+        yes: false,
+        error: new Error(`INFO failed, node not vetted: ${error.message}`, { cause: error }),
+      };
+    }
+    if (node.identity === 'unknown') {
+      node.identity = 'refused';
+      spec.onInfoRefused(node, error);
+    }
+    // Refused for good: the vote counts unless a guard needs INFO, which then fails closed.
+    if (!spec.infoEveryCall) return undefined;
+    return {
+      outcome: 'quarantined',
+      yes: false,
+      error: new Error(`INFO refused, so minNodeUptimeMs cannot vet this node: ${error.message}`, {
+        cause: error,
+      }),
+    };
   }
-  const field = (name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(reply)?.[1];
-  const runId = field('run_id');
-  if (!runId) {
-    if (first) node.identity = 'unavailable';
-    return true;
-  }
-  const uptime = field('uptime_in_seconds');
-  const aof = field('aof_enabled');
+  const uptime = field(reply as string, 'uptime_in_seconds');
+  const aof = field(reply as string, 'aof_enabled');
   const info: NodeInfo = {
     runId,
-    redisVersion: field('redis_version'),
+    redisVersion: field(reply as string, 'redis_version'),
     uptimeSeconds: uptime === undefined ? undefined : Number(uptime),
-    maxmemoryPolicy: field('maxmemory_policy') ?? node.info?.maxmemoryPolicy,
+    maxmemoryPolicy: field(reply as string, 'maxmemory_policy') ?? node.info?.maxmemoryPolicy,
     aofEnabled: aof === undefined ? node.info?.aofEnabled : aof === '1',
   };
   node.runId = runId;
   node.identity = 'known';
   node.info = info;
-  return onInfo(node, info, first);
+  return spec.onInfo(node, info, first) ? undefined : { outcome: 'quarantined', yes: false };
+}
+
+function field(info: string, name: string): string | undefined {
+  return new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1];
+}
+
+/**
+ * INFO denied by an ACL (NOPERM), renamed away (unknown command), or answered without a run_id
+ * (not a Redis server we can identify): asking again will not help. Anything else (BUSY,
+ * LOADING, a failed call) is worth another probe.
+ */
+function refusedForGood(reply: unknown): boolean {
+  if (typeof reply === 'string') return true;
+  return reply instanceof Error && /^(NOPERM|ERR unknown command)/.test(reply.message);
 }
 
 export function toError(value: unknown): Error {

@@ -10,21 +10,27 @@ import {
   type NodeReport,
 } from './errors.js';
 import { type Handoff, handoffFor } from './handoff.js';
-import { type KeepOptions, LeaseKeeper } from './keeper.js';
+import { KEEP_KEYS, type KeepOptions, LeaseKeeper } from './keeper.js';
 import { LeaderElection, type LeaderOptions } from './leader.js';
-import { Lock, type LockOwner } from './lock.js';
+import { Lease, Lock, type LockOwner, leaseOf } from './lock.js';
 import {
+  ACQUIRE_KEYS,
   type AcquireOptions,
   DEFAULTS,
+  OPERATION_KEYS,
   type OperationOptions,
+  RESERVED,
   type RedlockOptions,
   type ResolvedOptions,
   requireInteger,
+  requireOptions,
+  requireResource,
   requireResources,
   requireSignal,
   requireTtl,
   requireValue,
   resolveOptions,
+  retryDelayOf,
 } from './options.js';
 import { NodePipe } from './pipe.js';
 import { type NodeInfo, type NodeState, type RoundResult, runRound, type Verdict } from './quorum.js';
@@ -70,6 +76,10 @@ export function holderHash(value: string): string {
 
 /** Options of `using`: those of `acquire`, and those of the renewals. */
 export interface UsingOptions extends AcquireOptions, KeepOptions {}
+
+const USING_KEYS = [...ACQUIRE_KEYS, ...KEEP_KEYS] as const;
+const INSPECT_KEYS = ['value', 'signal'] as const;
+const INIT_FENCING_KEYS = ['floor', 'signal'] as const;
 
 function validateKeepOptions(options: KeepOptions, driftFactor: number): void {
   if (options.maxRenewals !== undefined && options.maxRenewals !== Number.POSITIVE_INFINITY) {
@@ -127,7 +137,7 @@ const REGISTRY_SWEEP_AT = 1024;
  * Redlock over N independent Redis masters. A lock is granted only when a majority of nodes
  * set it within its validity; see DESIGN.md for every rule and the test that enforces it.
  */
-export class Redlock implements LockOwner {
+export class Redlock {
   /** floor(N/2) + 1. */
   readonly quorum: number;
   readonly options: ResolvedOptions;
@@ -150,6 +160,25 @@ export class Redlock implements LockOwner {
     }
   };
   readonly #onInfo = (node: NodeState, info: NodeInfo, first: boolean) => this.#checkInfo(node, info, first);
+  readonly #onInfoRefused = (node: NodeState, error: Error) => {
+    process.emitWarning(
+      `node ${node.index} (${node.endpoint}) refuses INFO (${error.message}): it cannot be checked for being the same server as another node, nor for eviction and persistence` +
+        (this.options.minNodeUptimeMs > 0
+          ? '; its votes do not count, because minNodeUptimeMs needs its uptime'
+          : ''),
+      { code: 'QUORUMLOCK_INFO_REFUSED' },
+    );
+  };
+  /** The private way from a Lock back to this Redlock. */
+  readonly #owner: LockOwner = {
+    release: (lock, options) => this.#releaseHeld(lock, options),
+    renew: (lock, ttl, options) => {
+      requireTtl('ttl', ttl, this.options.driftFactor);
+      const { signal } = requireOptions('options', options, OPERATION_KEYS);
+      requireSignal('options.signal', signal);
+      return this.#renew(lock.resources, lock.value, ttl, lock, signal);
+    },
+  };
 
   constructor(clients: readonly RedisClient[], options?: RedlockOptions) {
     if (!Array.isArray(clients) || clients.length === 0) {
@@ -272,7 +301,7 @@ export class Redlock implements LockOwner {
       throw new InvalidArgumentError('resource', 'a single resource when fencing is on', resource);
     }
     requireTtl('ttl', ttl, this.options.driftFactor);
-    const { signal, timeoutMs, retryStrategy } = options ?? {};
+    const { signal, timeoutMs, retryStrategy } = requireOptions('options', options, ACQUIRE_KEYS);
     requireSignal('options.signal', signal);
     if (timeoutMs !== undefined) requireInteger('options.timeoutMs', timeoutMs, 0, 2_147_483_647);
     if (retryStrategy !== undefined && typeof retryStrategy !== 'function') {
@@ -302,17 +331,8 @@ export class Redlock implements LockOwner {
         elapsedMs: clock.now() - began,
         random: () => random.float(),
       });
-      const delay = strategy(attempt, context);
-      if (delay === null) break;
-      if (typeof delay !== 'number' || Number.isNaN(delay)) {
-        throw new InvalidArgumentError(
-          'retryStrategy(attempt, context)',
-          'a number of ms (negative or null to stop)',
-          delay,
-        );
-      }
-      if (delay < 0) break;
-      if (clock.now() + delay >= until) break;
+      const delay = retryDelayOf(strategy(attempt, context));
+      if (delay === null || clock.now() + delay >= until) break;
       // The strategy's delay, cut short when a lock of this process on the same resource is
       // released (the first waiter in arrival order is woken): a hand-off without polling.
       await this.#handoff.wait(id, timers, delay, signal);
@@ -345,13 +365,16 @@ export class Redlock implements LockOwner {
     const resources = requireResources('resource', resource);
     requireValue('value', value);
     requireTtl('ttl', ttl, this.options.driftFactor);
-    requireSignal('options.signal', options?.signal);
-    const lock = this.#live.get(value);
-    const own = lock !== undefined && sameList(lock.resources, resources) ? lock : undefined;
-    return this.#renew(resources, value, ttl, own, options?.signal);
+    const { signal } = requireOptions('options', options, OPERATION_KEYS);
+    requireSignal('options.signal', signal);
+    return this.#renew(resources, value, ttl, this.#held(value, resources), signal);
   }
 
-  /** Compare-and-delete on every node (R6); resolves when every node answered or timed out. */
+  /**
+   * Compare-and-delete on every node (R6); resolves when every node answered or timed out. A lock
+   * of this Redlock with that value (named in any order) is marked released first, and its
+   * keeper stopped.
+   */
   async releaseLock(
     resource: string | readonly string[],
     value: string,
@@ -359,24 +382,41 @@ export class Redlock implements LockOwner {
   ): Promise<ReleaseResult> {
     const resources = requireResources('resource', resource);
     requireValue('value', value);
-    requireSignal('options.signal', options?.signal);
-    const lock = this.#live.get(value);
-    if (lock && sameList(lock.resources, resources)) return this.release(lock, options);
-    return this.#tracedRelease(resources, value, this.#releaseTimeout(undefined), options?.signal);
+    const { signal } = requireOptions('options', options, OPERATION_KEYS);
+    requireSignal('options.signal', signal);
+    const lock = this.#held(value, resources);
+    if (lock) return this.#releaseOf(lock, resources, signal);
+    return this.#tracedRelease(resources, value, this.#releaseTimeout(undefined), signal);
   }
 
-  /** @internal LockOwner */
-  release(lock: Lock, options?: OperationOptions): Promise<ReleaseResult> {
-    requireSignal('options.signal', options?.signal);
-    lock._markReleased();
+  #releaseHeld(lock: Lock, options: OperationOptions | undefined): Promise<ReleaseResult> {
+    try {
+      const { signal } = requireOptions('options', options, OPERATION_KEYS);
+      requireSignal('options.signal', signal);
+      return this.#releaseOf(lock, lock.resources, signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Release a lock of this Redlock: its keepers stop and it reads released before anything is sent. */
+  #releaseOf(
+    lock: Lock,
+    resources: readonly string[],
+    signal: AbortSignal | undefined,
+  ): Promise<ReleaseResult> {
+    leaseOf(lock).markReleased();
     this.#live.delete(lock.value);
     const id = this.#resourceId(this.#keys(lock.resources));
-    return this.#tracedRelease(
-      lock.resources,
-      lock.value,
-      this.#releaseTimeout(lock.ttl),
-      options?.signal,
-    ).finally(() => this.#handoff.released(id));
+    return this.#tracedRelease(resources, lock.value, this.#releaseTimeout(lock.ttl), signal).finally(() =>
+      this.#handoff.released(id),
+    );
+  }
+
+  /** The lock of this Redlock with `value`, when it covers any of `resources` (order does not matter). */
+  #held(value: string, resources: readonly string[]): Lock | undefined {
+    const lock = this.#live.get(value);
+    return lock && resources.some((r) => lock.resources.includes(r)) ? lock : undefined;
   }
 
   #tracedRelease(
@@ -396,13 +436,6 @@ export class Redlock implements LockOwner {
     );
   }
 
-  /** @internal LockOwner */
-  async renewHeld(lock: Lock, ttl: number, options?: OperationOptions): Promise<boolean> {
-    requireTtl('ttl', ttl, this.options.driftFactor);
-    requireSignal('options.signal', options?.signal);
-    return (await this.#renew(lock.resources, lock.value, ttl, lock, options?.signal)).renewed;
-  }
-
   /**
    * A diagnostic, never a substitute for the lock's local deadline (R12): each node's holder of
    * each resource (a SHA-256 prefix of the value, never the value) and remaining TTL. With
@@ -413,6 +446,7 @@ export class Redlock implements LockOwner {
     options: { value?: string; signal?: AbortSignal } = {},
   ): Promise<InspectResult> {
     const resources = requireResources('resource', resource);
+    requireOptions('options', options, INSPECT_KEYS);
     if (options.value !== undefined) requireValue('options.value', options.value);
     requireSignal('options.signal', options.signal);
     const keys = this.#keys(resources);
@@ -454,9 +488,14 @@ export class Redlock implements LockOwner {
   ): Promise<T> {
     if (typeof fn !== 'function')
       throw new InvalidArgumentError('fn', 'a function (signal, lock) => result', fn);
+    requireOptions('options', options, USING_KEYS);
     validateKeepOptions(options, this.options.driftFactor);
-    const lock = await this.acquire(resource, ttl, options);
-    const keeper = this.keep(lock, options);
+    const { maxRenewals, ttl: renewTtl, ...acquireOptions } = options;
+    const lock = await this.acquire(resource, ttl, acquireOptions);
+    const keeper = this.keep(lock, {
+      ...(maxRenewals === undefined ? {} : { maxRenewals }),
+      ...(renewTtl === undefined ? {} : { ttl: renewTtl }),
+    });
     const signal = options.signal ? AbortSignal.any([keeper.signal, options.signal]) : keeper.signal;
     try {
       const settled = (async () => fn(signal, lock))().then(
@@ -491,9 +530,13 @@ export class Redlock implements LockOwner {
    */
   keep(lock: Lock, options: KeepOptions = {}): LeaseKeeper {
     if (!(lock instanceof Lock)) throw new InvalidArgumentError('lock', 'a Lock taken by a Redlock', lock);
+    requireOptions('options', options, KEEP_KEYS);
     validateKeepOptions(options, this.options.driftFactor);
     return new LeaseKeeper(
-      { renew: (resources, value, ttl) => this.renew(resources, value, ttl), quorum: this.quorum },
+      {
+        renew: (held, ttl) => this.#renew(held.resources, held.value, ttl, held, undefined),
+        quorum: this.quorum,
+      },
       this.#runtime,
       lock,
       options,
@@ -528,7 +571,8 @@ export class Redlock implements LockOwner {
     resource: string,
     options: { floor?: number; signal?: AbortSignal } = {},
   ): Promise<FencingInitResult> {
-    const [name] = requireResources('resource', resource);
+    const name = requireResource('resource', resource);
+    requireOptions('options', options, INIT_FENCING_KEYS);
     const floor = options.floor ?? 0;
     requireInteger('options.floor', floor, 0, Number.MAX_SAFE_INTEGER);
     requireSignal('options.signal', options.signal);
@@ -536,7 +580,7 @@ export class Redlock implements LockOwner {
       {
         type: 'eval',
         script: initFenceScript,
-        keys: [fenceKeyOf(this.#keys([name!])[0]!)],
+        keys: [fenceKeyOf(this.#keys([name])[0]!)],
         args: [String(floor)],
       },
       (reply) => {
@@ -618,11 +662,9 @@ export class Redlock implements LockOwner {
         ttl,
         attempts: attempt,
         report,
-        deadlineMs: deadline,
         fencingToken: claim?.outcome === 'claimed' ? claim.token : null,
-        clock,
-        wallNow: wallClock.now(),
-        owner: this,
+        lease: new Lease(clock, wallClock, deadline, round.startMs + forgetAfter(ttl)),
+        owner: this.#owner,
       });
       this.#register(lock);
       return lock;
@@ -699,7 +741,8 @@ export class Redlock implements LockOwner {
     lock: Lock | undefined,
     signal: AbortSignal | undefined,
   ): Promise<RenewResult> {
-    const { clock, wallClock } = this.#runtime;
+    const { clock } = this.#runtime;
+    const lease = lock ? leaseOf(lock) : undefined;
     const refused = (reason: 'expired' | 'released'): RenewResult => ({
       renewed: false,
       reason,
@@ -708,41 +751,54 @@ export class Redlock implements LockOwner {
       quorum: this.quorum,
       nodes: [],
     });
-    if (lock?.released) return refused('released');
-    if (lock && clock.now() >= lock.deadlineMs) return refused('expired');
+    if (lease?.released) return refused('released');
+    if (lease && clock.now() >= lease.deadlineMs) return refused('expired');
     if (signal?.aborted) throw signal.reason;
     const keys = this.#keys(resources);
     const timeoutMs = nodeTimeoutMs(ttl, this.options.driftFactor, this.options.nodeTimeoutMs);
-    const round = await this.#round(
-      { type: 'eval', script: extendScript, keys, args: [value, String(ttl)] },
-      classifyExtend,
-      timeoutMs,
-      'vote',
-      signal,
-    );
-    if (round.decision === 'aborted') throw signal!.reason;
-    const deadline = deadlineMs(round.startMs, ttl, this.options.driftFactor);
-    const result = (renewed: boolean, reason?: RenewResult['reason']): RenewResult => ({
-      renewed,
-      ...(reason ? { reason } : {}),
-      validityMs: renewed ? deadline - clock.now() : 0,
-      votes: round.votes,
-      quorum: this.quorum,
-      nodes: round.nodes,
-    });
-    if (round.decision !== 'won') return result(false, 'no-quorum');
-    if (clock.now() >= deadline) return result(false, 'validity-exhausted');
-    if (lock?.released) return result(false, 'released');
-    lock?._renewed(deadline, wallClock.now());
-    // R8: the strict renew reached quorum, so we held a majority throughout; only now may
-    // nodes that answered "absent" get our key back (restoring redundancy after a restart).
-    const absent = round.nodes
-      .filter((n) => n.outcome === 'not-held' && n.holder === 'absent')
-      .map((n) => n.node);
-    // Not awaited: the verdict is already in and must not wait past its own deadline. The repair
-    // round is bounded by the per-node timeout and tracked, so idle() still waits for it.
-    if (absent.length > 0) void this.#repair(absent, keys, value, ttl, timeoutMs);
-    return result(true);
+    // From the moment it is sent, the nodes may hold the keys only for ttl: whatever the outcome,
+    // the lock's deadline is at most that of this renew.
+    const sentAt = clock.now();
+    let seq = lease?.renewSent(deadlineMs(sentAt, ttl, this.options.driftFactor), sentAt + forgetAfter(ttl));
+    let extended: number | undefined;
+    try {
+      const round = await this.#round(
+        { type: 'eval', script: extendScript, keys, args: [value, String(ttl)] },
+        classifyExtend,
+        timeoutMs,
+        'vote',
+        signal,
+      );
+      if (round.decision === 'aborted') throw signal!.reason;
+      const deadline = deadlineMs(round.startMs, ttl, this.options.driftFactor);
+      const result = (renewed: boolean, reason?: RenewResult['reason']): RenewResult => ({
+        renewed,
+        ...(reason ? { reason } : {}),
+        validityMs: renewed ? deadline - clock.now() : 0,
+        votes: round.votes,
+        quorum: this.quorum,
+        nodes: round.nodes,
+      });
+      if (round.decision !== 'won') return result(false, 'no-quorum');
+      if (clock.now() >= deadline) return result(false, 'validity-exhausted');
+      if (lease?.released) return result(false, 'released');
+      // Only a renew of every key of the lock moves its deadline on; part of them only bounds it.
+      if (lock && sameSet(lock.resources, resources)) extended = deadline;
+      if (seq !== undefined) lease!.renewSettled(seq, extended);
+      seq = undefined;
+      // R8: the strict renew reached quorum, so we held a majority throughout; only now may
+      // nodes that answered "absent" get our key back (restoring redundancy after a restart).
+      const absent = round.nodes
+        .filter((n) => n.outcome === 'not-held' && n.holder === 'absent')
+        .map((n) => n.node);
+      // Not awaited: the verdict is already in and must not wait past its own deadline. The repair
+      // round is bounded by the per-node timeout and tracked, so idle() still waits for it.
+      if (absent.length > 0) void this.#repair(absent, keys, value, ttl, timeoutMs);
+      return result(true);
+    } finally {
+      // Failed, too late or aborted: the bound set when it was sent stays.
+      if (seq !== undefined) lease!.renewSettled(seq);
+    }
   }
 
   async #repair(
@@ -815,6 +871,7 @@ export class Redlock implements LockOwner {
       runtime: this.#runtime,
       infoEveryCall: this.options.minNodeUptimeMs > 0,
       onInfo: this.#onInfo,
+      onInfoRefused: this.#onInfoRefused,
       track: this.#track,
     });
   }
@@ -826,8 +883,9 @@ export class Redlock implements LockOwner {
       : nodeTimeoutMs(ttl, this.options.driftFactor, undefined);
   }
 
+  /** Names a set of keys on this set of nodes, whatever the order the keys are given in. */
   #resourceId(keys: readonly string[]): string {
-    return `${this.#nodeSetId}|${keys.join('\u0000')}`;
+    return `${this.#nodeSetId}|${keys.length === 1 ? keys[0] : [...keys].sort().join(RESERVED)}`;
   }
 
   #keys(resources: readonly string[]): string[] {
@@ -846,8 +904,10 @@ export class Redlock implements LockOwner {
   #register(lock: Lock): void {
     this.#live.set(lock.value, lock);
     if (this.#live.size < this.#sweepAt) return;
-    // Amortised sweep: locks past their deadline can no longer be renewed, so forget them.
-    for (const [value, l] of this.#live) if (l.remainingMs() === 0) this.#live.delete(value);
+    // Amortised sweep: a lock past its deadline is refused any renew, by whatever name; once no
+    // node can still hold its keys, a renew by its value fails on the nodes too, so forget it.
+    const now = this.#runtime.clock.now();
+    for (const [value, l] of this.#live) if (now >= leaseOf(l).forgetAfterMs) this.#live.delete(value);
     this.#sweepAt = Math.max(REGISTRY_SWEEP_AT, this.#live.size * 2);
   }
 
@@ -917,9 +977,21 @@ function classifyClaim(reply: unknown): Verdict {
   return { outcome: 'not-held', yes: false, holder: 'absent', counter: null };
 }
 
-/** The fencing counter lives beside the lock key, without a TTL. */
+/**
+ * The fencing counter lives beside the lock key, without a TTL. Its key carries a NUL character,
+ * which no lock key may contain (resources and keyPrefix refuse it), so no resource name can ever
+ * produce a counter's key (docs/fencing.md).
+ */
 export function fenceKeyOf(lockKey: string): string {
-  return `${lockKey}:fence`;
+  return `${lockKey}${RESERVED}fence`;
+}
+
+/**
+ * How long after a send with `ttl` its keys may outlive the sender's knowledge: the node's TTL,
+ * plus at most one per-node timeout (never above ttl) and the drift. Twice the TTL covers both.
+ */
+function forgetAfter(ttl: number): number {
+  return 2 * ttl;
 }
 
 function classifyExtend(reply: unknown): Verdict {
@@ -944,6 +1016,7 @@ function classifyFailure(nodes: readonly NodeReport[], quorum: number): 'contend
   return refused > nodes.length - quorum ? 'contended' : 'unavailable';
 }
 
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+/** The same resources, in any order (both lists are free of duplicates). */
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && b.every((x) => a.includes(x));
 }

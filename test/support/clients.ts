@@ -20,6 +20,12 @@ export function disconnectIoredis(client: Redis): Promise<void> {
 
 export type ClientKind = 'ioredis' | 'node-redis';
 
+/**
+ * A liveness limit for connecting to a node that is up, not a timing claim: on a loaded machine
+ * (CI with another test run beside it) dozens of connections can take seconds to be accepted.
+ */
+const CONNECT_TIMEOUT_MS = 20_000;
+
 /** Adapters over freshly connected clients, and a close() that ends every connection. */
 export interface ConnectedClients {
   readonly clients: RedisClient[];
@@ -46,7 +52,7 @@ export async function connectClients(
         port,
         lazyConnect: true,
         maxRetriesPerRequest: 0,
-        connectTimeout: 2_000,
+        connectTimeout: CONNECT_TIMEOUT_MS,
         ...ioredisOptions,
       });
       client.on('error', () => {});
@@ -68,11 +74,18 @@ export async function connectClients(
   }
   const raw = addresses.map((address) => {
     const { host, port } = parseAddress(address);
-    const client = createClient({ socket: { host, port, reconnectStrategy: false, connectTimeout: 2_000 } });
+    const client = createClient({
+      socket: { host, port, reconnectStrategy: false, connectTimeout: CONNECT_TIMEOUT_MS },
+    });
     client.on('error', () => {});
     return client;
   });
-  await Promise.all(raw.map((c) => c.connect()));
+  const connecting = await Promise.allSettled(raw.map((c) => c.connect()));
+  const failed = connecting.find((r) => r.status === 'rejected');
+  if (failed !== undefined) {
+    await Promise.all(raw.map((c) => (c.isOpen ? c.destroy() : undefined)));
+    throw failed.reason;
+  }
   return {
     clients: raw.map((c, i) => nodeRedisAdapter(c, { endpoint: endpoints[i]! })),
     async close() {

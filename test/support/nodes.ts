@@ -268,7 +268,7 @@ export function adminClient(address: string, overrides: RedisOptions = {}): Redi
     enableReadyCheck: false,
     retryStrategy: () => null,
     maxRetriesPerRequest: 0,
-    connectTimeout: 2_000,
+    connectTimeout: 10_000,
     commandTimeout: 10_000,
     ...overrides,
   });

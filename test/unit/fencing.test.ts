@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, LockAcquireError } from '../../src/errors.js';
-import { Redlock } from '../../src/redlock.js';
+import { fenceKeyOf, Redlock } from '../../src/redlock.js';
 import { MemoryCluster } from '../support/memory-cluster.js';
 import { VirtualTime, virtualRuntime } from '../support/virtual-time.js';
 
@@ -55,7 +55,7 @@ describe('fencing tokens (R13, research §7)', () => {
     const tokens = [];
     for (let i = 0; i < 3; i++) tokens.push(await fencedToken(time, redlock));
     expect(tokens).toEqual([1, 2, 3]);
-    for (const node of cluster.nodes) expect(node.pttl('r:fence')).toBe(-1);
+    for (const node of cluster.nodes) expect(node.pttl(fenceKeyOf('r'))).toBe(-1);
     expect((await time.run(redlock.initFencing('r'))).highest).toBe(3);
   });
 
@@ -116,7 +116,7 @@ describe('fencing tokens (R13, research §7)', () => {
     const { time, cluster, redlock } = setup();
     await time.run(redlock.initFencing('r'));
     // Nodes 3 and 4 missed many claims, and the acquire round only hears from them.
-    for (const i of [0, 1, 2]) cluster.nodes[i]!.set('r:fence', '40');
+    for (const i of [0, 1, 2]) cluster.nodes[i]!.set(fenceKeyOf('r'), '40');
     cluster.set(0, { kind: 'up', delayMs: 50 });
     cluster.set(1, { kind: 'up', delayMs: 50 });
     cluster.set(2, { kind: 'up', delayMs: 50 });
@@ -143,6 +143,30 @@ describe('fencing tokens (R13, research §7)', () => {
     await time.run(redlock.initFencing('r'));
     const error = (await time.run(redlock.acquire('r', TTL)).catch((e: unknown) => e)) as LockAcquireError;
     expect(error.reason).toBe('validity-exhausted');
-    expect(cluster.keys().filter((k) => !k.includes(':fence'))).toEqual([]);
+    expect(cluster.keys().filter((k) => !k.includes(fenceKeyOf('')))).toEqual([]);
+  });
+});
+
+describe('the fencing counter has a key no resource can name', () => {
+  it('a lock on "<resource>:fence" works beside a fenced resource, and cannot touch its counter', async () => {
+    const { time, cluster, redlock } = setup();
+    await time.run(redlock.initFencing('orders'));
+    const first = await fencedToken(time, redlock, 'orders');
+    // Another Redlock, unfenced, locks and releases names that used to collide with the counter.
+    const plain = new Redlock(cluster.clients, { retryCount: 0, runtime: virtualRuntime(time, 5) });
+    const lock = await time.run(plain.acquire('orders:fence', TTL));
+    await time.run(lock.release());
+    await time.run(plain.releaseLock('orders:fence', String(first)));
+    expect(await fencedToken(time, redlock, 'orders')).toBe(first + 1);
+  });
+
+  it('refuses a resource or key prefix with a NUL character, which counter keys reserve', async () => {
+    const { time, redlock } = setup();
+    const error = await time.run(redlock.acquire('a\u0000fence', TTL)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as InvalidArgumentError).argument).toBe('resource');
+    expect(() => new Redlock(setup().cluster.clients, { keyPrefix: 'p\u0000' })).toThrow(
+      InvalidArgumentError,
+    );
   });
 });

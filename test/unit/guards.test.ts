@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { memoryAdapter } from '../../src/adapters/memory.js';
+import { LockAcquireError } from '../../src/errors.js';
 import { Redlock } from '../../src/redlock.js';
 import { describeOverlaps, findOverlaps, type LeaseWindow } from '../support/checkers.js';
+import { intercept } from '../support/intercept.js';
 import { MemoryCluster } from '../support/memory-cluster.js';
 import { VirtualTime, virtualRuntime } from '../support/virtual-time.js';
 
@@ -93,5 +96,104 @@ describe('first-contact warnings (R14)', () => {
       endpoint: 'mem-2',
       info: { aofEnabled: false, maxmemoryPolicy: 'noeviction' },
     });
+  });
+});
+
+describe('a node whose INFO was not read is not vetted (R1, R14)', () => {
+  /** Nodes [A, down, C]; C answers `BUSY` to its first call, INFO and script alike. */
+  function busyFirst(minNodeUptimeMs: number) {
+    const time = new VirtualTime();
+    const cluster = new MemoryCluster(3, time);
+    time.jump(2 * TTL);
+    cluster.set(1, { kind: 'refused' });
+    const busy = new Error(
+      'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSCRIPT.',
+    );
+    const clients = intercept(cluster.clients, (node, call, _commands, replies) =>
+      node === 2 && call === 1 ? { replies: replies.map(() => busy) } : { replies },
+    );
+    const redlock = new Redlock(clients, { retryCount: 0, minNodeUptimeMs, runtime: virtualRuntime(time) });
+    return { time, cluster, redlock };
+  }
+
+  it('with the uptime guard, probes again and quarantines a node restarted without persistence', async () => {
+    const { time, cluster, redlock } = busyFirst(2_000);
+    expect(await time.run(redlock.acquireLock('warm-up', TTL))).toBeNull();
+    cluster.nodes[2]!.restart({ persist: false });
+    const error = await time.run(redlock.acquire('r', TTL)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockAcquireError);
+    expect((error as LockAcquireError).nodes.map((n) => n.outcome)).toEqual([
+      'acquired',
+      'error',
+      'quarantined',
+    ]);
+    expect(redlock.nodeInfo()[2]!.info).toBeDefined();
+  });
+
+  it('a transient error on first contact is no vote, and the next call vets the node', async () => {
+    const { time, cluster, redlock } = busyFirst(0);
+    cluster.set(1, { kind: 'up' });
+    const first = await time.run(redlock.acquire('a', TTL));
+    expect(first.report.votes).toBe(2);
+    expect(['error', 'pending']).toContain(first.report.nodes[2]!.outcome);
+    await time.run(redlock.idle());
+    expect(redlock.nodeInfo().map((n) => n.info !== undefined)).toEqual([true, true, false]);
+    await time.run(redlock.acquire('b', TTL));
+    await time.run(redlock.idle());
+    expect(redlock.nodeInfo().map((n) => n.info !== undefined)).toEqual([true, true, true]);
+  });
+
+  it('a second address of the same server whose first INFO failed is caught on a later call', async () => {
+    const time = new VirtualTime();
+    const cluster = new MemoryCluster(3, time);
+    // The alias comes second, so its answer is in before the round is decided.
+    const [m0, m1, m2] = cluster.clients;
+    const aliases = [m0!, memoryAdapter(cluster.nodes[0]!, { endpoint: 'mem-0-alias' }), m1!, m2!];
+    const loading = new Error('LOADING Redis is loading the dataset in memory');
+    const clients = intercept(aliases, (node, call, commands, replies) =>
+      node === 1 && call === 1
+        ? { replies: replies.map((r, i) => (commands[i]!.type === 'info' ? loading : r)) }
+        : { replies },
+    );
+    const redlock = new Redlock(clients, { retryCount: 0, runtime: virtualRuntime(time) });
+    await time.run(redlock.acquireLock('a', TTL));
+    await time.run(redlock.idle());
+    const second = await time.run(redlock.acquire('b', TTL));
+    await time.run(redlock.idle());
+    expect(redlock.nodeInfo()[1]!.info?.runId).toBe(cluster.nodes[0]!.runId);
+    expect(second.report.nodes[1]!.outcome).toBe('duplicate');
+  });
+
+  it('INFO refused for good (ACL): without the guard the vote counts; with it, it never does', async () => {
+    const time = new VirtualTime();
+    const cluster = new MemoryCluster(3, time);
+    time.jump(2 * TTL);
+    // Node 0 is down: a lock needs node 2's vote.
+    cluster.set(0, { kind: 'refused' });
+    const noperm = new Error("NOPERM this user has no permissions to run the 'info' command");
+    const clients = intercept(cluster.clients, (node, _call, commands, replies) =>
+      node === 2
+        ? { replies: replies.map((r, i) => (commands[i]!.type === 'info' ? noperm : r)) }
+        : { replies },
+    );
+    const open = new Redlock(clients, { retryCount: 0, runtime: virtualRuntime(time) });
+    const lock = await time.run(open.acquire('a', TTL));
+    expect(lock.report.nodes.map((n) => n.outcome)).toEqual(['error', 'acquired', 'acquired']);
+    const guarded = new Redlock(clients, {
+      retryCount: 0,
+      minNodeUptimeMs: 1_000,
+      runtime: virtualRuntime(time, 2),
+    });
+    for (const resource of ['b', 'c']) {
+      const error = (await time
+        .run(guarded.acquire(resource, TTL))
+        .catch((e: unknown) => e)) as LockAcquireError;
+      expect(error.nodes.map((n) => n.outcome)).toEqual(['error', 'acquired', 'quarantined']);
+      expect(error.nodes[2]!.error?.message).toMatch(
+        /INFO refused, so minNodeUptimeMs cannot vet this node: NOPERM/,
+      );
+    }
+    await time.run(open.idle());
+    await time.run(guarded.idle());
   });
 });

@@ -164,49 +164,30 @@ describe('using: auto-renew with a lost-lock signal (R11)', () => {
   });
 });
 
-describe('leader election', () => {
-  it('elects one leader at a time, hands over on step-down, and re-campaigns after losing', async () => {
-    const time = new VirtualTime();
-    const cluster = new MemoryCluster(5, time);
-    const make = (seed: number) =>
-      new Redlock(cluster.clients, {
-        retryCount: 2,
-        retryDelay: 100,
-        retryJitter: 50,
-        runtime: virtualRuntime(time, seed),
-      });
-    const events: string[] = [];
-    const a = make(1).campaign('leader', {
-      ttl: TTL,
-      onElected: () => events.push('a elected'),
-      onDemoted: (e) => events.push(`a demoted: ${e.reason}`),
-    });
-    await time.run(a.elected());
-    const b = make(2).campaign('leader', { ttl: TTL, onElected: () => events.push('b elected') });
-    // b keeps campaigning while a renews: run well past several TTLs.
+describe('release stops the keeper (R11)', () => {
+  it('lock.release() while kept: no renew goes out after it, and the signal says released', async () => {
+    const { time, cluster, redlock } = setup();
+    const lock = await time.run(redlock.acquire('job', TTL));
+    const keeper = redlock.keep(lock);
+    time.jump(100);
+    await time.run(lock.release());
+    const released = time.now();
     await time.run(new Promise((r) => time.setTimeout(() => r(undefined), 5 * TTL)));
-    expect(a.isLeader).toBe(true);
-    expect(b.isLeader).toBe(false);
-    await time.run(a.stop());
-    const term = await time.run(b.elected());
-    expect(term.lock.resource).toBe('leader');
-    expect(a.isLeader).toBe(false);
-    // b loses its keys on 3 nodes (say, a restart without persistence): demoted... then re-elected.
-    const c = make(3).campaign('leader', {
-      ttl: TTL,
-      onDemoted: (e) => events.push(`c demoted: ${e.reason}`),
-    });
-    await time.run(b.stop());
-    await time.run(c.elected());
-    for (const i of [0, 1, 2]) cluster.nodes[i]!.del('leader');
-    await time.run(new Promise((r) => time.setTimeout(() => r(undefined), 2 * TTL)));
-    expect(events).toContain('c demoted: not-held');
-    expect(c.terms).toBe(2);
-    expect(c.isLeader).toBe(true);
-    await time.run(c.stop());
-    expect(events.slice(0, 2)).toEqual(['a elected', 'b elected']);
+    expect(cluster.scriptCalls('quorumlock:extend').filter((c) => c.at >= released)).toEqual([]);
+    expect(keeper.signal.aborted).toBe(true);
+    expect((keeper.signal.reason as LockLostError).reason).toBe('released');
     await time.drain();
-    expect(cluster.keys()).toEqual([]);
     expect(time.pendingTimers).toBe(0);
+  });
+
+  it('releaseLock by value stops the keeper too', async () => {
+    const { time, cluster, redlock } = setup();
+    const lock = await time.run(redlock.acquire(['a', 'b'], TTL));
+    const keeper = redlock.keep(lock);
+    await time.run(redlock.releaseLock(['b', 'a'], lock.value));
+    const released = time.now();
+    await time.drain();
+    expect(cluster.scriptCalls('quorumlock:extend').filter((c) => c.at >= released)).toEqual([]);
+    expect(keeper.signal.aborted).toBe(true);
   });
 });

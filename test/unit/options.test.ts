@@ -173,3 +173,76 @@ describe('operation input', () => {
     expect(await redlock.renewLock('r', 'nobody', 1000)).toBe(false);
   });
 });
+
+describe('unknown keys and shapes (bad input is named)', () => {
+  it('refuses an unknown option key, naming the nearest valid one', () => {
+    invalid(() => new Redlock(clients(), { retryCont: 5 } as never), 'options.retryCont', /retryCount/);
+    invalid(() => new Redlock(clients(), { drift: 0.1 } as never), 'options.drift', /driftFactor/);
+    invalid(
+      () => new Redlock(clients(), { runtime: { clok: {} } } as never),
+      'options.runtime.clok',
+      /clock/,
+    );
+  });
+
+  it('refuses per-call options that are not an object, or carry unknown keys', async () => {
+    const redlock = new Redlock(clients());
+    await rejectsInvalid(redlock.acquire('a', 1000, 5 as never), 'options', /an object/);
+    await rejectsInvalid(
+      redlock.acquireLock('a', 1000, { timeout: 5 } as never),
+      'options.timeout',
+      /timeoutMs/,
+    );
+    await rejectsInvalid(redlock.releaseLock('a', 'v', { sginal: 1 } as never), 'options.sginal', /signal/);
+    await rejectsInvalid(redlock.renewLock('a', 'v', 1000, 'x' as never), 'options', /an object/);
+    await rejectsInvalid(redlock.inspect('a', { valeu: 'x' } as never), 'options.valeu', /value/);
+    await rejectsInvalid(
+      redlock.using('a', 1000, () => 1, { maxRenewal: 2 } as never),
+      'options.maxRenewal',
+      /maxRenewals/,
+    );
+  });
+
+  it('initFencing takes one resource, not an array', async () => {
+    const redlock = new Redlock(clients(), { fencing: true });
+    await rejectsInvalid(redlock.initFencing(['a', 'b'] as never), 'resource', /a non-empty string/);
+  });
+});
+
+describe('delays stay within what a timer can wait (2^31 − 1 ms)', () => {
+  it('refuses retryDelay + retryJitter above the timer range', () => {
+    invalid(
+      () => new Redlock(clients(), { retryDelay: 2e9, retryJitter: 1e9 }),
+      'options.retryJitter',
+      /retryDelay \+ retryJitter/,
+    );
+  });
+
+  it('a strategy delay out of range fails the call with a named error, arming no timer', async () => {
+    const armed: number[] = [];
+    const timers = {
+      setTimeout: (fn: () => void, ms: number) => {
+        armed.push(ms);
+        return setTimeout(fn, Math.min(ms, 10));
+      },
+      clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
+    };
+    const nodes = clients();
+    for (const c of nodes) await c.exec([]);
+    const taken = new Redlock(nodes);
+    const lock = await taken.acquire('r', 10_000);
+    const redlock = new Redlock(nodes, { retryCount: 1, runtime: { timers } });
+    await rejectsInvalid(
+      redlock.acquireLock('r', 1000, { retryStrategy: () => 3e9 }),
+      'retryStrategy(attempt, context)',
+      /\[0, 2147483647\]/,
+    );
+    await rejectsInvalid(
+      redlock.acquireLock('r', 1000, { retryStrategy: () => Number.POSITIVE_INFINITY }),
+      'retryStrategy(attempt, context)',
+      /\[0, 2147483647\]/,
+    );
+    expect(armed.filter((ms) => ms > 2_147_483_647)).toEqual([]);
+    await lock.release();
+  });
+});
