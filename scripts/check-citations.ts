@@ -17,8 +17,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const ROOT = join(dirname(new URL(import.meta.url).pathname), '..');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Citations of documents outside the repository, by what they look like. */
 const OUTSIDE: readonly RegExp[] = [
