@@ -59,7 +59,7 @@ export function renderMarkdown(
   );
 
   lines.push(
-    '### Targets (issue 6), quorumlock against the others in this run, N = 5',
+    '### Targets, quorumlock against the others in this run, N = 5',
     '',
     'Each ratio is the median over the repetitions of the ratio within one repetition.',
     '',
@@ -299,7 +299,7 @@ export function renderTargetChart(data: RunData, summary: Summary): string {
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="10" y="18" font-size="13" font-weight="bold">quorumlock against the issue-6 targets (log scale; black tick = limit)</text>`,
+    `<text x="10" y="18" font-size="13" font-weight="bold">quorumlock against its performance targets (log scale; black tick = limit)</text>`,
     `<text x="10" y="32" fill="#555">${escapeXml(`Median of per-repetition ratios over ${data.repetitions.length} repetitions (Jain: the index itself), ${data.meta.date.slice(0, 10)}, commit ${data.meta.commit}`)}</text>`,
   );
   for (const tick of scale.ticks) {

@@ -1,7 +1,7 @@
 /**
  * The shape of a run's results (bench/results/latest.json), and how they are summarised: medians
  * over repetitions, and per-repetition ratios (to the plain floor and to the best peer) whose
- * median is reported, plus the issue-6 targets.
+ * median is reported, plus the project's performance targets (TARGETS).
  */
 import { median, ratio } from './stats.js';
 import type { ContentionResult, LatencyResult, ThroughputResult } from './workloads.js';

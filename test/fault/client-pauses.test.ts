@@ -10,10 +10,11 @@ import { onReplies, recordCalls, type SentCall } from '../support/network.js';
 import { useSharedNodes } from '../support/real-nodes.js';
 
 /**
- * The client side (research §6 rows 13, 14, 15, 36, 43): a client that stops (its event loop
- * blocked synchronously, as a GC pause or SIGSTOP would), stalls in the middle of a round, starves
- * its own renewals, races a renew with a release, or claims a fencing token late. Real sockets,
- * real nodes, the real clock; the pauses are lower bounds, never timing claims.
+ * The client side (rows 13, 14, 15, 36, 43 of the fault matrix in docs/testing.md): a client that
+ * stops (its event loop blocked synchronously, as a GC pause or SIGSTOP would), stalls in the
+ * middle of a round, starves its own renewals, races a renew with a release, or claims a fencing
+ * token late. Real sockets, real nodes, the real clock; the pauses are lower bounds, never timing
+ * claims.
  */
 const nodes = useSharedNodes();
 const faults = useFaults();

@@ -10,9 +10,10 @@ import { describeViolations, History, violationCount } from '../support/history.
 import { useSharedNodes } from '../support/real-nodes.js';
 
 /**
- * Clocks (research §6 rows 19, 26, 27, 29). A node's clock jump is emulated on that node only by
- * moving its lock keys' TTLs (faults.ts `jumpClock`: libfaketime does not run this redis-server);
- * the client's wall clock by stubbing `Date.now`. Row 28 (clock rate) belongs to the simulation.
+ * Clocks (rows 19, 26, 27, 29 of the fault matrix in docs/testing.md). A node's clock jump is
+ * emulated on that node only by moving its lock keys' TTLs (faults.ts `jumpClock`: libfaketime
+ * does not run this redis-server); the client's wall clock by stubbing `Date.now`. Row 28 (clock
+ * rate) belongs to the simulation.
  */
 const nodes = useSharedNodes();
 const faults = useFaults();

@@ -9,9 +9,10 @@ import { recordCalls, type SentCall } from '../support/network.js';
 import { NodeSet } from '../support/nodes.js';
 
 /**
- * Processes that stop (research §6 rows 11, 12, 38): SIGSTOP a node while a request is in
- * flight, or for longer than the ttl while it is in the holder's quorum; kill -9 nodes under an
- * auto-renewing holder. Needs process control: skipped on external nodes (QUORUMLOCK_NODES).
+ * Processes that stop (rows 11, 12, 38 of the fault matrix in docs/testing.md): SIGSTOP a node
+ * while a request is in flight, or for longer than the ttl while it is in the holder's quorum;
+ * kill -9 nodes under an auto-renewing holder. Needs process control: skipped on external nodes
+ * (QUORUMLOCK_NODES).
  */
 const faults = useFaults();
 const EXTEND = 'quorumlock:extend';

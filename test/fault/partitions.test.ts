@@ -12,10 +12,11 @@ import { adminClient, closeClient } from '../support/nodes.js';
 import { useSharedNodes } from '../support/real-nodes.js';
 
 /**
- * Client-specific network faults (research §6 rows 2, 7, 9, 10, 11, 16, 17, 18, 20, 31, 42):
- * every client has its own TCP proxy in front of each of the 5 shared nodes, so one client can be
- * partitioned, slowed or lied to while another is not. No process control: runs on external
- * nodes too. Upper time bounds are liveness limits of 5x what the per-node timeout allows.
+ * Client-specific network faults (rows 2, 7, 9, 10, 11, 16, 17, 18, 20, 31, 42 of the fault
+ * matrix in docs/testing.md): every client has its own TCP proxy in front of each of the 5 shared
+ * nodes, so one client can be partitioned, slowed or lied to while another is not. No process
+ * control: runs on external nodes too. Upper time bounds are liveness limits of 5x what the
+ * per-node timeout allows.
  */
 const nodes = useSharedNodes();
 const faults = useFaults();

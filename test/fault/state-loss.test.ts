@@ -8,12 +8,12 @@ import { describeViolations, History, violationCount } from '../support/history.
 import { NodeSet } from '../support/nodes.js';
 
 /**
- * A node that loses state while it is in the holder's quorum (research §6 rows 21-25): kill -9
- * and restart without persistence, after a delay, with AOF `appendfsync always`, from rolled-back
- * data, and eviction or FLUSHALL. The holder A reaches only nodes {0,1,2} and B only {2,3,4}, so
- * node 2 decides everything. The unsafe variants (21, 24, 25) are negative controls on a
- * hand-built schedule: the test passes when the checkers see the violation, and shows what
- * fencing and the uptime quarantine (R14) do about it. Needs process control: skipped on
+ * A node that loses state while it is in the holder's quorum (rows 21-25 of the fault matrix in
+ * docs/testing.md): kill -9 and restart without persistence, after a delay, with AOF `appendfsync
+ * always`, from rolled-back data, and eviction or FLUSHALL. The holder A reaches only nodes {0,1,2}
+ * and B only {2,3,4}, so node 2 decides everything. The unsafe variants (21, 24, 25) are negative
+ * controls on a hand-built schedule: the test passes when the checkers see the violation, and shows
+ * what fencing and the uptime quarantine (R14) do about it. Needs process control: skipped on
  * external nodes (QUORUMLOCK_NODES).
  */
 const faults = useFaults();
@@ -193,8 +193,8 @@ describe.skipIf(inject('externalNodes'))('a node in the holder quorum loses stat
     heldB.end();
     await lockB.release();
 
-    // The rolled-back counter is present but stale: B is handed A's token again (research §7.5,
-    // docs/fencing.md: rollback is fatal, a wipe is not), and the S2 checker flags it.
+    // The rolled-back counter is present but stale: B is handed A's token again (docs/fencing.md,
+    // 'Lost counters: absent, never stale': rollback is fatal, a wipe is not), and the S2 checker flags it.
     const fenced = await bTakesIt(s, { fencing: true });
     expect(fenced.lockB.fencingToken).toBe(s.lockA.fencingToken);
     expect(fenced.heldB.write()).toBe(true);

@@ -6,7 +6,7 @@ import type { CrashMode } from '../support/simulation/sim-node.js';
 import { deriveSeed, SimWorld } from '../support/simulation/world.js';
 
 /**
- * Fencing tokens in the simulation (issue 4, research §7.4–7.6): several clients acquire and
+ * Fencing tokens in the simulation (R13; docs/fencing.md): several clients acquire and
  * release one fenced resource through the real Redlock on simulated nodes, under random fault
  * schedules within the fencing assumptions: per-client link faults (partitions, lost replies,
  * refused connections, slow links), node crashes that keep their data or wipe it and stay down
@@ -306,7 +306,7 @@ const report = (run: FencedRun, scenario: FencedScenario) =>
     run.world.history.format(200),
   ].join('\n');
 
-describe('fencing tokens under admissible schedules (issue 4)', () => {
+describe('fencing tokens under admissible schedules (R13, S2)', () => {
   it('are unique, and greater for an acquisition that started after another completed', async () => {
     const totals = { runs: 0, tokens: 0, pairs: 0, reinits: 0, wipes: 0 };
     await fc.assert(

@@ -30,7 +30,7 @@ const failure = (world: SimWorld, s: fc.Scheduler) =>
     .map((t) => `  ${t.label} ${t.status}`)
     .join('\n')}\nhistory:\n${world.history.format()}`;
 
-describe('renew racing release (research §6 row 36)', () => {
+describe('renew racing release (row 36)', () => {
   it('leaves no key and no timer behind, and never renews a released lock, in any interleaving', async () => {
     const seen = new Set<string>();
     await fc.assert(
@@ -77,7 +77,7 @@ describe('renew racing release (research §6 row 36)', () => {
   });
 });
 
-describe('abort racing late replies (research §6 rows 10, 40)', () => {
+describe('abort racing late replies (rows 10, 40)', () => {
   it('either returns a lock held on a quorum, or rejects with the reason and leaves no key', async () => {
     const seen = new Set<string>();
     await fc.assert(

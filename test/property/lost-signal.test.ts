@@ -10,7 +10,7 @@ import type { CrashMode } from '../support/simulation/sim-node.js';
 import { deriveSeed, SimWorld } from '../support/simulation/world.js';
 
 /**
- * Auto-renew with a lost-lock signal in the simulation (issue 4, R11): holders keep their lock
+ * Auto-renew with a lost-lock signal in the simulation (R11): holders keep their lock
  * with `redlock.keep` or run under `redlock.using` while their renewals meet random link faults
  * (partitions coming and going, lost replies, refused connections, slow links), node crashes,
  * evicted keys, a competing client, and pauses of their own process. Checked for every kept lock:
@@ -402,7 +402,7 @@ async function runKept(scenario: KeptScenario): Promise<KeptRun> {
 const report = (run: KeptRun, scenario: KeptScenario) =>
   [...run.violations, `scenario: ${JSON.stringify(scenario)}`, run.world.history.format(250)].join('\n');
 
-describe('the lost-lock signal under admissible faults (issue 4)', () => {
+describe('the lost-lock signal under admissible faults (R11)', () => {
   it('aborts before the deadline, and no extend is sent after the deadline or after the abort', async () => {
     const totals = { runs: 0, kept: 0, renewals: 0, abortedRuns: 0, cleanRuns: 0, aborts: 0, excused: 0 };
     const reasons = new Map<string, number>();

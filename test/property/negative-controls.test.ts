@@ -8,11 +8,12 @@ import { BREAKING_SCHEDULES } from '../support/simulation/schedules.js';
 import type { Violation } from '../support/simulation/workload.js';
 
 /**
- * Negative controls (research §5.2.5, §6 rows 13, 19, 21, 24, 25, 28): the same simulation and
- * checkers on schedules that break one assumption each. A green run proves something only if
- * these turn red. CI replays a hand-built schedule per assumption, and a pinned fast-check seed
- * that discovers and shrinks a violation; how often random search finds them is the soak's
- * report (`npm run soak`), not an assertion.
+ * Negative controls (docs/spec.md, 'The fault matrix and negative controls'; rows 13, 19, 21, 24,
+ * 25, 28 of the fault matrix in docs/testing.md): the same simulation and checkers on schedules
+ * that break one assumption each. A green run proves something only if these turn red. CI replays a
+ * hand-built schedule per assumption, and a pinned fast-check seed that discovers and shrinks a
+ * violation; how often random search finds them is the soak's report (`npm run soak`), not an
+ * assertion.
  */
 interface Control {
   readonly assumption: Assumption;

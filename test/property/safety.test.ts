@@ -7,7 +7,7 @@ import { brokenAssumptions } from '../support/simulation/scenario.js';
 
 /**
  * The real Redlock on simulated nodes, links and clocks, under fault schedules that stay within
- * Redlock's assumptions (research §1.8, §3.4): node clock rates within the drift factor, no
+ * Redlock's assumptions (docs/spec.md, 'Assumptions'): node clock rates within the drift factor, no
  * forward steps, restarts that keep their data or stay down for the max TTL, no eviction, and
  * client pauses within what the application allows for. Zero violations of S1, S3, S4, the
  * guarded resource, release coverage (L3) and hygiene (H).

@@ -1,5 +1,5 @@
 /**
- * Checkers over histories of lock holders (research §5.2). Times are on one monotonic clock
+ * Checkers over histories of lock holders (the invariants of docs/spec.md). Times are on one monotonic clock
  * shared by every client of the history (one process, or one simulation).
  */
 

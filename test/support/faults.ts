@@ -1,11 +1,12 @@
 /**
- * The fault toolbox of research §5.5, on top of the node manager (nodes.ts) and the TCP proxy
- * (proxy.ts): emulated clock jumps on one node, script cache loss, eviction, crashes and
- * restarts with or without persistence, delayed restarts, rolled-back data, a blocked event loop.
+ * The fault toolbox (docs/testing.md, 'Fault injection on real nodes'), on top of the node manager
+ * (nodes.ts) and the TCP proxy (proxy.ts): emulated clock jumps on one node, script cache loss,
+ * eviction, crashes and restarts with or without persistence, delayed restarts, rolled-back data, a
+ * blocked event loop.
  *
- * Faults that leave something behind go through a {@link FaultScope}, which remembers how to
- * undo each one; call `scope.undoAll()` in `afterEach` so every fault is undone even when the
- * test failed. Everything here talks to 127.0.0.1 only.
+ * Faults that leave something behind go through a {@link FaultScope}, which remembers how to undo
+ * each one; call `scope.undoAll()` in `afterEach` so every fault is undone even when the test
+ * failed. Everything here talks to 127.0.0.1 only.
  */
 import type { Redis } from 'ioredis';
 import type { Persistence, RedisNode } from './nodes.js';
@@ -188,7 +189,7 @@ export class FaultScope {
   }
 
   /**
-   * Start a killed node again: immediately or after `delayMs` (the spec's delayed restart), with
+   * Start a killed node again: immediately or after `delayMs` (a delayed restart, docs/spec.md), with
    * its data (`aof-always`) or without (`none`: the keys of the crash are gone). When the node
    * comes back without persistence, the undo restarts it with AOF and empty data.
    */

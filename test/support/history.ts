@@ -1,5 +1,5 @@
 /**
- * A history of lock holders on real nodes, and the checks of research §5.1/§5.2 over it:
+ * A history of lock holders on real nodes, and the checks of the invariants of docs/spec.md over it:
  * S1 lease windows (checkers.ts), the guarded counter (lost updates, checkers.ts), the fenced
  * resource (examples/fenced-store.ts: stale writers rejected), S2 token order and S4 (no success
  * without a quorum and a positive validity). Every time is `performance.now()` of this process,

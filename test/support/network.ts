@@ -1,8 +1,8 @@
 /**
  * One client's view of the network: its own {@link FaultProxy} in front of every node, so a
- * partition, a black hole or latency can differ from one client to another (research §5.5:
- * iptables on `lo` would hit every client at once). Also adapter wrappers that record what a
- * Redlock sends, or run a hook when a reply arrives (to inject a fault at an exact point).
+ * partition, a black hole or latency can differ from one client to another (iptables on `lo` would
+ * hit every client at once). Also adapter wrappers that record what a Redlock sends, or run a hook
+ * when a reply arrives (to inject a fault at an exact point).
  */
 import type { Command, RedisClient } from '../../src/client.js';
 import { type ClientKind, type ConnectedClients, connectClients } from './clients.js';

@@ -325,7 +325,7 @@ function onSigterm(): void {
 
 /** Options for {@link RedisNode.restart}. */
 export interface RestartOptions {
-  /** Wait this long before starting (the spec's delayed restart). @default 0 */
+  /** Wait this long before starting (a delayed restart, docs/spec.md). @default 0 */
   delayMs?: number;
   /** Persistence from now on (also for later restarts). @default unchanged */
   persistence?: Persistence;

@@ -1,5 +1,5 @@
 /**
- * A randomised nemesis soak (research §5.5 item 3, fault matrix row 44): contenders, each a
+ * A randomised nemesis soak (fault matrix row 44, docs/testing.md): contenders, each a
  * separate Redlock with its own connections through its own proxies, take locks on a few
  * resources (some fenced) while a nemesis injects faults within the assumptions on a seeded
  * schedule: kill -9 and restart with AOF `appendfsync always`, SIGSTOP/SIGCONT, client-specific

@@ -31,7 +31,7 @@ async function fencedToken(time: VirtualTime, redlock: Redlock, resource = 'r'):
   return lock.fencingToken!;
 }
 
-describe('fencing tokens (R13, research §7)', () => {
+describe('fencing tokens (R13, docs/fencing.md)', () => {
   it('refuses to issue tokens until the counter is initialised, without retrying', async () => {
     const time = new VirtualTime();
     const cluster = new MemoryCluster(5, time);
@@ -65,7 +65,7 @@ describe('fencing tokens (R13, research §7)', () => {
     expect(error).toBeInstanceOf(InvalidArgumentError);
   });
 
-  it('per-node INCR with max over the quorum goes backwards on the §7.2 schedule (negative control)', () => {
+  it('per-node INCR with max over the quorum goes backwards on the partition schedule of docs/fencing.md (negative control)', () => {
     // The naive scheme, played on plain counters: each acquisition increments the counters of
     // the nodes it reaches and takes the max as its token.
     const counters = [0, 0, 0, 0, 0];

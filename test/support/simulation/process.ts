@@ -40,7 +40,7 @@ export class SimProcess implements Timers {
 
   /**
    * Pause for `ms` at the next `checkpoint()`: the worst moment for a holder, right after it
-   * checked its validity and before its write lands (Kleppmann's GC pause, research §6 row 13).
+   * checked its validity and before its write lands (a GC pause after the check: fault matrix row 13).
    */
   pauseAtCheckpoint(ms: number): void {
     this.#armed.push(ms);

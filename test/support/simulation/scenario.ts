@@ -79,7 +79,7 @@ export interface Scenario {
   readonly faults: readonly Fault[];
 }
 
-/** The assumption classes of Redlock's safety argument (research §1.8, §3.4). */
+/** The assumption classes of Redlock's safety argument (docs/spec.md, 'Assumptions'). */
 export type Assumption =
   | 'clock-jump'
   | 'wipe-restart'

@@ -28,7 +28,7 @@ const partition = (c: number, node: number): Fault => ({
 });
 
 /**
- * Kleppmann's split view on 5 nodes (research §6 rows 18–25): A reaches {0,1,2}, B reaches
+ * Kleppmann's split view on 5 nodes (fault matrix rows 18–25, docs/testing.md): A reaches {0,1,2}, B reaches
  * {2,3,4}. A takes the lock at t≈10 on exactly {0,1,2} and works for most of its validity; at
  * t=200 node 2 loses A's key through `fault`; B tries at t=300 and wins {2,3,4}.
  */
