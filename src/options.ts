@@ -28,14 +28,14 @@ export interface RedlockOptions {
   /** Prepended to every resource to form the Redis key. @default '' */
   readonly keyPrefix?: string;
   /**
-   * Issue a fencing token with every lock (research §7.4-7.6): unique and strictly increasing
-   * across acquisitions of a resource, read from a counter beside the lock key (`<key>:fence`, no
+   * Issue a fencing token with every lock (docs/fencing.md, "How tokens are made"): unique and strictly increasing
+   * across acquisitions of a resource, read from a counter beside the lock key (the key and NUL then `fence`, no
    * TTL). Single-resource locks only. The counter must be created once with `initFencing`.
    * @default false
    */
   readonly fencing?: boolean;
   /**
-   * Ignore the votes of a node whose uptime is below this, in ms: the spec's delayed restart,
+   * Ignore the votes of a node whose uptime is below this, in ms: the delayed restart of docs/spec.md,
    * enforced by the client (R14). Set it to the longest TTL in use when nodes may restart without
    * persistence. Each call then carries `INFO server`, so every vote is vetted by the uptime
    * the node reported in the same round trip. 0 turns it off. @default 0

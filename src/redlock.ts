@@ -135,7 +135,7 @@ const REGISTRY_SWEEP_AT = 1024;
 
 /**
  * Redlock over N independent Redis masters. A lock is granted only when a majority of nodes
- * set it within its validity; see DESIGN.md for every rule and the test that enforces it.
+ * set it within its validity; see docs/spec.md for every rule and the test that enforces it.
  */
 export class Redlock {
   /** floor(N/2) + 1. */
@@ -616,7 +616,7 @@ export class Redlock {
       {
         type: 'eval',
         script: acquireScript,
-        // With fencing, the counter is read in the same call (research §7.6 step 2).
+        // With fencing, the counter is read in the same call (docs/fencing.md, "How tokens are made", step 1).
         keys: fenceKey ? [...keys, fenceKey] : keys,
         args: [value, String(ttl), String(keys.length)],
       },
@@ -637,7 +637,7 @@ export class Redlock {
     let claim: FenceClaim | undefined;
     if (outcome === 'acquired' && fenceKey) {
       claim = await this.#claim(fenceKey, round.nodes, deadline, timeoutMs, signal);
-      // The token is handed out only after this final validity check (R13, §7.6 step 5).
+      // The token is handed out only after this final validity check (R13; docs/fencing.md, step 3).
       outcome =
         claim.outcome === 'claimed'
           ? clock.now() < deadline
@@ -678,10 +678,10 @@ export class Redlock {
   }
 
   /**
-   * The claim round of research §7.4: propose one more than the highest counter seen, and keep
+   * The claim round of docs/fencing.md: propose one more than the highest counter seen, and keep
    * it only if a quorum of nodes accepts it (each accepts a token at most once, and only above
    * its counter). A node without a counter answers "absent" and refuses: a wiped node can never
-   * vote a token backwards (§7.5). Re-proposes above any "too low" answer, while validity lasts.
+   * vote a token backwards (docs/fencing.md, "Lost counters: absent, never stale"). Re-proposes above any "too low" answer, while validity lasts.
    */
   async #claim(
     fenceKey: string,

@@ -1,7 +1,7 @@
 import { defineScript, integers } from './define.js';
 
 /**
- * Claim a fencing token on one node (research §7.4, with the "absent, not stale" rule of §7.5).
+ * Claim a fencing token on one node (the claim round of docs/fencing.md, with its "absent, never stale" rule).
  * Never creates the counter: a node that lost it answers ABSENT and refuses, so a wiped node
  * can never vote a token backwards.
  *

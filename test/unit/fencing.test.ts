@@ -148,7 +148,7 @@ describe('fencing tokens (R13, docs/fencing.md)', () => {
 });
 
 describe('the fencing counter has a key no resource can name', () => {
-  it('a lock on "<resource>:fence" works beside a fenced resource, and cannot touch its counter', async () => {
+  it('a lock on “<resource>:fence” works beside a fenced resource, and cannot touch its counter', async () => {
     const { time, cluster, redlock } = setup();
     await time.run(redlock.initFencing('orders'));
     const first = await fencedToken(time, redlock, 'orders');
