@@ -1,6 +1,3 @@
-export { type IoredisAdapterOptions, ioredisAdapter } from './adapters/ioredis.js';
-export { MemoryNode, memoryAdapter } from './adapters/memory.js';
-export { type NodeRedisAdapterOptions, nodeRedisAdapter } from './adapters/node-redis.js';
 export {
   type Command,
   type EvalCommand,
@@ -9,7 +6,9 @@ export {
   type RedisClient,
   type Reply,
   type Script,
-} from './client.js';
+} from './adapter.js';
+export { type IoredisAdapterOptions, ioredisAdapter } from './adapters/ioredis.js';
+export { type NodeRedisAdapterOptions, nodeRedisAdapter } from './adapters/node-redis.js';
 export {
   type Clock,
   cryptoRandom,
@@ -22,6 +21,7 @@ export { channels, type LockTraceContext } from './diagnostics.js';
 export {
   type AcquireFailure,
   type AttemptReport,
+  ElectionStoppedError,
   formatNodes,
   InvalidArgumentError,
   LockAcquireError,
@@ -31,20 +31,16 @@ export {
   type NodeReport,
   QuorumlockError,
 } from './errors.js';
+export type { FencingInitResult } from './fencing.js';
+export type { NodeInfo } from './guards.js';
+export { holderHash, type InspectResult } from './inspect.js';
 export { type KeepOptions, LeaseKeeper } from './keeper.js';
 export { LeaderElection, type LeaderOptions } from './leader.js';
 export { Lock } from './lock.js';
 export { type AcquireOptions, DEFAULTS, type OperationOptions, type RedlockOptions } from './options.js';
-export type { NodeInfo } from './quorum.js';
-export {
-  type FencingInitResult,
-  holderHash,
-  type InspectResult,
-  Redlock,
-  type ReleaseResult,
-  type RenewResult,
-  type UsingOptions,
-} from './redlock.js';
+export { Redlock, type UsingOptions } from './redlock.js';
+export type { ReleaseResult } from './release.js';
+export type { RenewResult } from './renew.js';
 export {
   type ExponentialRetryOptions,
   exponentialRetry,
@@ -52,13 +48,3 @@ export {
   type RetryContext,
   type RetryStrategy,
 } from './retry.js';
-export {
-  acquireScript,
-  claimScript,
-  extendScript,
-  initFenceScript,
-  inspectScript,
-  releaseScript,
-  repairScript,
-} from './scripts/index.js';
-export { deadlineMs, driftMs, nodeTimeoutMs, quorumOf } from './validity.js';

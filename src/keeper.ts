@@ -1,7 +1,8 @@
 import type { Runtime } from './clock.js';
 import { LockLostError, type LostReason } from './errors.js';
-import { type Halting, type Lock, leaseOf } from './lock.js';
-import type { RenewResult } from './redlock.js';
+import type { LeaseWatcher } from './lease.js';
+import { type Lock, leaseOf } from './lock.js';
+import type { RenewResult } from './renew.js';
 
 export interface KeepOptions {
   /**
@@ -45,7 +46,11 @@ export class LeaseKeeper {
   readonly #runtime: Runtime;
   readonly #ttl: number;
   readonly #maxRenewals: number;
-  readonly #halting: Halting = { halt: () => this.#lose('released') };
+  readonly #watcher: LeaseWatcher = {
+    halt: () => this.#lose('released'),
+    // A renew sent with a shorter TTL (ours or anyone's) brings the deadline closer at once.
+    moved: () => this.#armWatchdog(),
+  };
   #renewals = 0;
   #renewTimer: unknown;
   #watchdog: unknown;
@@ -70,7 +75,7 @@ export class LeaseKeeper {
       this.#lose('released');
       return;
     }
-    lease.keepers.add(this.#halting);
+    lease.keepers.add(this.#watcher);
     this.#arm(this.#thirdIn());
   }
 
@@ -93,7 +98,7 @@ export class LeaseKeeper {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#clearTimers();
-    leaseOf(this.#lock).keepers.delete(this.#halting);
+    leaseOf(this.#lock).keepers.delete(this.#watcher);
     await this.#inFlight;
   }
 
@@ -104,15 +109,21 @@ export class LeaseKeeper {
   #arm(renewInMs: number): void {
     this.#clearTimers();
     if (this.#stopped) return;
+    this.#armWatchdog();
+    if (this.#renewals < this.#maxRenewals) {
+      this.#renewTimer = this.#runtime.timers.setTimeout(() => this.#renew(), renewInMs);
+    }
+  }
+
+  /** Lost no later than a margin before the deadline as it stands now. */
+  #armWatchdog(): void {
+    if (this.#stopped) return;
     const { timers } = this.#runtime;
-    const remaining = this.#lock.remainingMs();
+    timers.clearTimeout(this.#watchdog);
     this.#watchdog = timers.setTimeout(
       () => this.#lose(this.#renewals >= this.#maxRenewals ? 'renewal-limit' : 'expired'),
-      Math.max(0, remaining - keeperMarginMs(this.#lock)),
+      Math.max(0, this.#lock.remainingMs() - keeperMarginMs(this.#lock)),
     );
-    if (this.#renewals < this.#maxRenewals) {
-      this.#renewTimer = timers.setTimeout(() => this.#renew(), renewInMs);
-    }
   }
 
   /** Time until a third of the current validity has passed. */
@@ -163,7 +174,7 @@ export class LeaseKeeper {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#clearTimers();
-    leaseOf(this.#lock).keepers.delete(this.#halting);
+    leaseOf(this.#lock).keepers.delete(this.#watcher);
     const error = new LockLostError(this.#lock.resources, reason, result?.nodes ?? []);
     this.#controller.abort(error);
     this.#reject(error);

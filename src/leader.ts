@@ -1,16 +1,23 @@
-import type { Runtime } from './clock.js';
-import {
-  ElectionStoppedError,
-  InvalidArgumentError,
-  LockAcquireError,
-  type LockLostError,
-} from './errors.js';
-import { keeperMarginMs } from './keeper.js';
+import { ElectionStoppedError, InvalidArgumentError, type LockLostError } from './errors.js';
+import { type KeepOptions, keeperMarginMs, type LeaseKeeper } from './keeper.js';
 import type { Lock } from './lock.js';
-import type { AcquireOptions } from './options.js';
 import { requireFunction, requireOptions, requireResource, requireTtl } from './options.js';
-import type { Redlock } from './redlock.js';
-import { jitteredRetry, type RetryStrategy, sleep } from './retry.js';
+import { jitteredRetry, type RetryStrategy } from './retry.js';
+
+/** What a LeaderElection needs from its Redlock. */
+export interface LeaderHost {
+  readonly options: {
+    readonly retryDelay: number;
+    readonly retryJitter: number;
+    readonly driftFactor: number;
+  };
+  /**
+   * Acquire `resource`, retrying with `strategy` for as long as it takes: resolves with the lock,
+   * rejects with `signal.reason` once aborted, or with any other error that ends the campaign.
+   */
+  acquire(resource: string, ttl: number, signal: AbortSignal, strategy: RetryStrategy): Promise<Lock>;
+  keep(lock: Lock, options: KeepOptions): LeaseKeeper;
+}
 
 export interface LeaderOptions {
   /** Lease TTL in ms; the leader renews it a third of the way into each validity. */
@@ -47,8 +54,7 @@ type Waiter = {
  */
 export class LeaderElection {
   readonly resource: string;
-  readonly #redlock: Redlock;
-  readonly #runtime: Runtime;
+  readonly #host: LeaderHost;
   readonly #options: LeaderOptions;
   readonly #stop = new AbortController();
   readonly #done: Promise<void>;
@@ -60,16 +66,15 @@ export class LeaderElection {
   #ended: { readonly error: unknown } | undefined;
 
   /** @internal Made by `redlock.campaign()`; validates its arguments synchronously. */
-  constructor(redlock: Redlock, runtime: Runtime, resource: string, options: LeaderOptions) {
+  constructor(host: LeaderHost, resource: string, options: LeaderOptions) {
     this.resource = requireResource('resource', resource);
     if (options === undefined) throw new InvalidArgumentError('options', 'an object { ttl, ... }', options);
     requireOptions('options', options, LEADER_KEYS);
-    requireTtl('options.ttl', options.ttl, redlock.options.driftFactor);
+    requireTtl('options.ttl', options.ttl, host.options.driftFactor);
     for (const name of ['onElected', 'onDemoted', 'onError', 'retryStrategy'] as const) {
       if (options[name] !== undefined) requireFunction(`options.${name}`, options[name], 'a function');
     }
-    this.#redlock = redlock;
-    this.#runtime = runtime;
+    this.#host = host;
     this.#options = options;
     this.#done = this.#campaign().then(
       () => this.#end(this.#stop.signal.reason),
@@ -117,32 +122,27 @@ export class LeaderElection {
 
   async #campaign(): Promise<void> {
     const signal = this.#stop.signal;
-    const { retryDelay, retryJitter } = this.#redlock.options;
-    const acquire: AcquireOptions = {
-      signal,
-      ...(this.#options.retryStrategy ? { retryStrategy: this.#options.retryStrategy } : {}),
-    };
-    const pause = jitteredRetry(retryDelay, retryJitter);
+    const { retryDelay, retryJitter } = this.#host.options;
+    const fallback = jitteredRetry(retryDelay, retryJitter);
+    const chosen = this.#options.retryStrategy;
+    // A campaign never gives up: where the strategy would stop, it waits the default delay.
+    const strategy: RetryStrategy = chosen
+      ? (attempt, context) => {
+          const delay = chosen(attempt, context);
+          return delay === null || (typeof delay === 'number' && delay < 0)
+            ? fallback(attempt, context)
+            : delay;
+        }
+      : fallback;
     while (!signal.aborted) {
       let lock: Lock;
       try {
-        lock = await this.#redlock.acquire(this.resource, this.#options.ttl, acquire);
+        lock = await this.#host.acquire(this.resource, this.#options.ttl, signal, strategy);
       } catch (error) {
         if (signal.aborted) return;
-        if (!(error instanceof LockAcquireError)) throw error;
-        const delay = pause(1, {
-          lastAttempt: error.attempts.at(-1)!,
-          elapsedMs: 0,
-          random: () => this.#runtime.random.float(),
-        });
-        try {
-          await sleep(this.#runtime.timers, Math.max(0, delay ?? 0), signal);
-        } catch {
-          return; // stopped during the pause
-        }
-        continue;
+        throw error;
       }
-      const keeper = this.#redlock.keep(lock, { ttl: this.#options.ttl });
+      const keeper = this.#host.keep(lock, { ttl: this.#options.ttl });
       const term = AbortSignal.any([keeper.signal, signal]);
       this.#term = term;
       this.#lock = lock;

@@ -1,5 +1,5 @@
-import type { Command, EvalCommand, RedisClient, Reply } from './client.js';
-import { batchable, decodeBatch, encodeBatch } from './scripts/index.js';
+import type { Command, EvalCommand, RedisClient, Reply } from './adapter.js';
+import { BATCHABLE, batchScript } from './scripts/batch.js';
 
 interface Entry {
   readonly commands: readonly Command[];
@@ -120,4 +120,39 @@ function merge(entries: readonly Entry[]): { commands: Command[]; split: (replie
 function batchReplies(reply: Reply, count: number): Reply[] {
   if (reply instanceof Error) return new Array(count).fill(reply);
   return decodeBatch(reply, count);
+}
+
+/** 1-based index of each batchable script in the batch script's table, by SHA1. */
+const INDEX = new Map(BATCHABLE.map((script, i) => [script.sha, i + 1]));
+
+/** Whether this command can travel inside a batch call. */
+export function batchable(command: EvalCommand): boolean {
+  return INDEX.has(command.script.sha);
+}
+
+/** One batch call carrying `commands` (all batchable), in order: the layout batchScript reads. */
+export function encodeBatch(commands: readonly EvalCommand[]): EvalCommand {
+  const keys: string[] = [];
+  const args: string[] = [String(commands.length)];
+  for (const command of commands) {
+    args.push(
+      String(INDEX.get(command.script.sha)),
+      String(command.keys.length),
+      String(command.args.length),
+    );
+    for (const key of command.keys) keys.push(key);
+    for (const arg of command.args) args.push(arg);
+  }
+  return { type: 'eval', script: batchScript, keys, args };
+}
+
+/** Split a batch reply into one reply (or Error) per operation. */
+export function decodeBatch(reply: unknown, count: number): unknown[] {
+  if (!Array.isArray(reply) || reply.length !== count) {
+    throw new TypeError(`unexpected reply to ${batchScript.name}: ${JSON.stringify(reply)}`);
+  }
+  return reply.map((entry) => {
+    if (!Array.isArray(entry)) return new TypeError(`unexpected entry in ${batchScript.name} reply`);
+    return Number(entry[0]) === 1 ? entry[1] : new Error(String(entry[1]));
+  });
 }

@@ -1,4 +1,4 @@
-import { type Command, isNoScriptError, type RedisClient } from '../client.js';
+import { type Command, isNoScriptError, type RedisClient } from '../adapter.js';
 import { endpointOf, evalArgs, wire } from './shared.js';
 
 /** The part of an ioredis client (`Redis`) the adapter uses: `call` and `pipeline`. */

@@ -1,4 +1,4 @@
-import type { Command, EvalCommand } from '../client.js';
+import type { Command, EvalCommand } from '../adapter.js';
 
 /** EVALSHA arguments: sha, numkeys, keys..., args... */
 export function evalshaArgs(command: EvalCommand): string[] {

@@ -1,3 +1,6 @@
+import { evictionRisk, parseInfo, persistenceRisk, roleRisk, sameServer } from '../guards.js';
+import { quorumOf } from '../validity.js';
+
 /** What `quorumlock doctor` learned from one node. */
 export interface NodeProbe {
   readonly address: string;
@@ -25,16 +28,11 @@ export function diagnose(probes: readonly NodeProbe[]): { findings: Finding[]; o
   const add = (node: string, level: Finding['level'], check: string, detail: string) =>
     findings.push({ node, level, check, detail });
   const n = probes.length;
+  const quorum = quorumOf(n);
   if (n < 3) add('all', 'warn', 'count', `${n} node(s): Redlock tolerates no failure below 3`);
   else if (n % 2 === 0)
     add('all', 'warn', 'count', `${n} nodes: an even count tolerates no more failures than ${n - 1}`);
-  else
-    add(
-      'all',
-      'ok',
-      'count',
-      `${n} nodes, quorum ${Math.floor(n / 2) + 1}, tolerates ${n - Math.floor(n / 2) - 1} down`,
-    );
+  else add('all', 'ok', 'count', `${n} nodes, quorum ${quorum}, tolerates ${n - quorum} down`);
   const runIds = new Map<string, string>();
   for (const probe of probes) {
     const node = probe.address;
@@ -42,55 +40,27 @@ export function diagnose(probes: readonly NodeProbe[]): { findings: Finding[]; o
       add(node, 'fail', 'reachable', probe.error ?? 'no answer');
       continue;
     }
-    const field = (name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(probe.info!)?.[1];
-    add(
-      node,
-      'ok',
-      'reachable',
-      `redis ${field('redis_version') ?? '?'}, up ${field('uptime_in_seconds') ?? '?'} s`,
+    const info = parseInfo(probe.info);
+    if (info === undefined) {
+      add(node, 'fail', 'reachable', 'INFO without run_id: not a Redis server quorumlock can identify');
+      continue;
+    }
+    add(node, 'ok', 'reachable', `redis ${info.redisVersion ?? '?'}, up ${info.uptimeSeconds ?? '?'} s`);
+    const other = runIds.get(info.runId);
+    if (other) add(node, 'fail', 'independent', sameServer(info.runId, other));
+    else runIds.set(info.runId, node);
+    const role = roleRisk(info);
+    if (role) add(node, 'fail', 'independent', role);
+    const eviction = evictionRisk(info);
+    if (eviction) add(node, 'fail', 'eviction', eviction);
+    else add(node, 'ok', 'eviction', 'maxmemory-policy noeviction');
+    const persistence = persistenceRisk(
+      info,
+      0,
+      probe.appendfsync ?? (info.aofEnabled ? 'unknown (CONFIG refused)' : undefined),
     );
-    const runId = field('run_id');
-    if (runId !== undefined) {
-      const other = runIds.get(runId);
-      if (other)
-        add(
-          node,
-          'fail',
-          'independent',
-          `same server as ${other} (run_id ${runId.slice(0, 8)}...): one vote, not two`,
-        );
-      else runIds.set(runId, node);
-    }
-    const role = field('role');
-    if (role !== undefined && role !== 'master') {
-      add(node, 'fail', 'independent', `role ${role}: Redlock needs independent masters, not replicas`);
-    }
-    const policy = field('maxmemory_policy');
-    if (policy === 'noeviction') add(node, 'ok', 'eviction', 'maxmemory-policy noeviction');
-    else
-      add(
-        node,
-        'fail',
-        'eviction',
-        `maxmemory-policy ${policy ?? '?'}: lock keys can be evicted early; set noeviction`,
-      );
-    const aof = field('aof_enabled') === '1';
-    if (aof && probe.appendfsync === 'always') add(node, 'ok', 'persistence', 'AOF with appendfsync always');
-    else if (aof) {
-      add(
-        node,
-        'warn',
-        'persistence',
-        `AOF with appendfsync ${probe.appendfsync ?? '(unknown: CONFIG refused)'}: a power loss can forget up to a second of locks; use always, or minNodeUptimeMs`,
-      );
-    } else {
-      add(
-        node,
-        'warn',
-        'persistence',
-        'no AOF: a restart forgets every lock; use appendfsync always, or minNodeUptimeMs ≥ the longest TTL',
-      );
-    }
+    if (persistence) add(node, 'warn', 'persistence', persistence);
+    else add(node, 'ok', 'persistence', 'AOF with appendfsync always');
   }
   return { findings, ok: findings.every((f) => f.level !== 'fail') };
 }

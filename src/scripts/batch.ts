@@ -1,6 +1,5 @@
-import type { EvalCommand, Script } from '../client.js';
 import { acquireScript } from './acquire.js';
-import { defineScript } from './define.js';
+import { defineScript, type Script } from './define.js';
 import { extendScript, repairScript } from './extend.js';
 import { claimScript, initFenceScript } from './fencing.js';
 import { inspectScript } from './inspect.js';
@@ -16,10 +15,9 @@ export const BATCHABLE: readonly Script[] = [
   initFenceScript,
   inspectScript,
 ];
-const INDEX = new Map(BATCHABLE.map((script, i) => [script.sha, i + 1]));
 
 /**
- * Several operations for one node in one script call (the performance work's coalescing): each
+ * Several operations for one node in one script call (coalescing, ADR 009): each
  * operation runs the very source of its own script, wrapped as a Lua function of (KEYS, ARGV),
  * in order, each protected by pcall so that one error reply does not abort the others.
  *
@@ -50,35 +48,3 @@ end
 return out
 `,
 );
-
-/** Whether this command can travel inside a batch call. */
-export function batchable(command: EvalCommand): boolean {
-  return INDEX.has(command.script.sha);
-}
-
-/** One batch call carrying `commands` (all batchable), in order. */
-export function encodeBatch(commands: readonly EvalCommand[]): EvalCommand {
-  const keys: string[] = [];
-  const args: string[] = [String(commands.length)];
-  for (const command of commands) {
-    args.push(
-      String(INDEX.get(command.script.sha)),
-      String(command.keys.length),
-      String(command.args.length),
-    );
-    for (const key of command.keys) keys.push(key);
-    for (const arg of command.args) args.push(arg);
-  }
-  return { type: 'eval', script: batchScript, keys, args };
-}
-
-/** Split a batch reply into one reply (or Error) per operation. */
-export function decodeBatch(reply: unknown, count: number): unknown[] {
-  if (!Array.isArray(reply) || reply.length !== count) {
-    throw new TypeError(`unexpected reply to ${batchScript.name}: ${JSON.stringify(reply)}`);
-  }
-  return reply.map((entry) => {
-    if (!Array.isArray(entry)) return new TypeError(`unexpected entry in ${batchScript.name} reply`);
-    return Number(entry[0]) === 1 ? entry[1] : new Error(String(entry[1]));
-  });
-}

@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto';
-import type { Script } from '../client.js';
+
+/**
+ * A Lua script with its SHA1, computed once. Scripts are data: this folder imports nothing from
+ * the core, and the in-memory test node picks its implementation by `name`.
+ */
+export interface Script {
+  /** Stable name, also used by the in-memory node to pick its implementation. */
+  readonly name: string;
+  readonly source: string;
+  /** Lowercase hex SHA1 of `source`, as `SCRIPT LOAD` returns it. */
+  readonly sha: string;
+}
 
 export function defineScript(name: string, source: string): Script {
   return Object.freeze({ name, source, sha: createHash('sha1').update(source).digest('hex') });

@@ -1,5 +1,6 @@
 export { type AcquireReply, acquireScript, parseAcquireReply } from './acquire.js';
-export { BATCHABLE, batchable, batchScript, decodeBatch, encodeBatch } from './batch.js';
+export { BATCHABLE, batchScript } from './batch.js';
+export { defineScript, type Script } from './define.js';
 export { extendScript, parseExtendReply, parseRepairReply, repairScript } from './extend.js';
 export {
   type ClaimReply,

@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Command, RedisClient } from '../../src/client.js';
-import {
-  acquireScript,
-  decodeBatch,
-  encodeBatch,
-  extendScript,
-  releaseScript,
-  repairScript,
-} from '../../src/scripts/index.js';
+import type { Command, RedisClient } from '../../src/adapter.js';
+import { decodeBatch, encodeBatch } from '../../src/pipe.js';
+import { acquireScript, extendScript, releaseScript, repairScript } from '../../src/scripts/index.js';
 
 /** Direct access to the node behind the adapter, to set up and inspect state. */
 export interface NodeAccess {

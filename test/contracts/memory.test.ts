@@ -1,4 +1,4 @@
-import { MemoryNode, memoryAdapter } from '../../src/adapters/memory.js';
+import { MemoryNode, memoryAdapter } from '../../src/testing/memory.js';
 import { adapterContract } from './contract.js';
 
 adapterContract('memory', async () => {

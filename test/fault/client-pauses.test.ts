@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import type { RedisClient } from '../../src/client.js';
+import type { RedisClient } from '../../src/adapter.js';
 import { LockAcquireError, LockLostError } from '../../src/errors.js';
 import { Redlock } from '../../src/redlock.js';
 import { eventually, ONCE, RETRIES, sleep, useFaults } from '../support/fault-hooks.js';

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import type { RedisClient } from '../../src/client.js';
+import type { RedisClient } from '../../src/adapter.js';
 import { formatNodes, LockAcquireError, LockLostError } from '../../src/errors.js';
 import { Redlock } from '../../src/redlock.js';
 import { eventually, RETRIES, sleep, useFaults } from '../support/fault-hooks.js';

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
+import type { RedisClient } from '../../src/adapter.js';
 import { ioredisAdapter } from '../../src/adapters/ioredis.js';
-import type { RedisClient } from '../../src/client.js';
 import { formatNodes, LockAcquireError } from '../../src/errors.js';
 import { Redlock } from '../../src/redlock.js';
 import { driftMs } from '../../src/validity.js';

@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import type { RedisClient } from '../../src/client.js';
+import type { RedisClient } from '../../src/adapter.js';
 import { formatNodes, LockAcquireError } from '../../src/errors.js';
-import { fenceKeyOf, Redlock } from '../../src/redlock.js';
+import { fenceKeyOf } from '../../src/keys.js';
+import { Redlock } from '../../src/redlock.js';
 import { eventually, ONCE, RETRIES, useFaults } from '../support/fault-hooks.js';
 import { describeViolations, History, violationCount } from '../support/history.js';
 import { NodeSet } from '../support/nodes.js';

@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryNode, memoryAdapter } from '../../src/adapters/memory.js';
-import type { Command, RedisClient } from '../../src/client.js';
+import type { Command, RedisClient } from '../../src/adapter.js';
 import { acquireScript, extendScript, releaseScript, repairScript } from '../../src/scripts/index.js';
+import { MemoryNode, memoryAdapter } from '../../src/testing/memory.js';
 import { useSharedNodes } from '../support/real-nodes.js';
 import { simParameters } from '../support/simulation/replay.js';
 

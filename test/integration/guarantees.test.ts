@@ -5,7 +5,9 @@ import { pausedHolderScenario } from '../../examples/fenced-store.js';
 import { main as cli } from '../../src/cli/main.js';
 import type { LockTraceContext } from '../../src/diagnostics.js';
 import { type LockAcquireError, LockLostError } from '../../src/errors.js';
-import { fenceKeyOf, holderHash, Redlock } from '../../src/redlock.js';
+import { holderHash } from '../../src/inspect.js';
+import { fenceKeyOf } from '../../src/keys.js';
+import { Redlock } from '../../src/redlock.js';
 import { type ConnectedClients, connectClients } from '../support/clients.js';
 import { NodeSet } from '../support/nodes.js';
 import { useSharedNodes } from '../support/real-nodes.js';
@@ -211,7 +213,7 @@ describe.skipIf(inject('externalNodes'))(
       expect(await cli(['doctor', set.addresses.join(',')])).toBe(1);
       const report = log.mock.calls.map((c) => String(c[0])).join('\n');
       expect(report).toMatch(/FAIL .* eviction +maxmemory-policy volatile-lru/);
-      expect(report).toMatch(/WARN .* persistence +no AOF/);
+      expect(report).toMatch(/WARN .* persistence +without AOF/);
       log.mockClear();
       expect(await cli(['doctor', ...nodes.addresses])).toBe(0);
       expect(log.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RedisClient } from '../../src/client.js';
+import type { RedisClient } from '../../src/adapter.js';
 import { formatNodes, LockAcquireError } from '../../src/errors.js';
 import { Redlock } from '../../src/redlock.js';
 import { driftMs } from '../../src/validity.js';

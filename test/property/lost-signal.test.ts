@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { RedisClient } from '../../src/client.js';
+import type { RedisClient } from '../../src/adapter.js';
 import { LockAcquireError, LockLostError } from '../../src/errors.js';
 import type { Lock } from '../../src/lock.js';
 import { lockValueOf, operationsOf } from '../support/simulation/operations.js';

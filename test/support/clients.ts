@@ -1,8 +1,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { createClient } from 'redis';
+import type { RedisClient } from '../../src/adapter.js';
 import { ioredisAdapter } from '../../src/adapters/ioredis.js';
 import { nodeRedisAdapter } from '../../src/adapters/node-redis.js';
-import type { RedisClient } from '../../src/client.js';
 import { parseAddress } from './nodes.js';
 
 /**

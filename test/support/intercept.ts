@@ -1,4 +1,4 @@
-import type { Command, RedisClient, Reply } from '../../src/client.js';
+import type { Command, RedisClient, Reply } from '../../src/adapter.js';
 
 /** What an interceptor does with one call: pass its replies on (possibly rewritten), or lose them. */
 export type Interception = { readonly replies: Reply[] } | 'drop-reply';

@@ -1,6 +1,6 @@
-import { MemoryNode, memoryAdapter } from '../../src/adapters/memory.js';
-import type { Command, RedisClient } from '../../src/client.js';
+import type { Command, RedisClient } from '../../src/adapter.js';
 import type { Clock, Timers } from '../../src/clock.js';
+import { MemoryNode, memoryAdapter } from '../../src/testing/memory.js';
 import type { VirtualTime } from './virtual-time.js';
 
 /** One call sent to a node: when (virtual ms) and what. */

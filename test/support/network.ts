@@ -4,7 +4,7 @@
  * hit every client at once). Also adapter wrappers that record what a Redlock sends, or run a hook
  * when a reply arrives (to inject a fault at an exact point).
  */
-import type { Command, RedisClient } from '../../src/client.js';
+import type { Command, RedisClient } from '../../src/adapter.js';
 import { type ClientKind, type ConnectedClients, connectClients } from './clients.js';
 import { discards, healProxy } from './faults.js';
 import { parseAddress } from './nodes.js';

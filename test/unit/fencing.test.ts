@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, LockAcquireError } from '../../src/errors.js';
-import { fenceKeyOf, Redlock } from '../../src/redlock.js';
+import { fenceKeyOf } from '../../src/keys.js';
+import { Redlock } from '../../src/redlock.js';
 import { MemoryCluster } from '../support/memory-cluster.js';
 import { VirtualTime, virtualRuntime } from '../support/virtual-time.js';
 

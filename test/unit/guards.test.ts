@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { memoryAdapter } from '../../src/adapters/memory.js';
 import { LockAcquireError } from '../../src/errors.js';
 import { Redlock } from '../../src/redlock.js';
+import { memoryAdapter } from '../../src/testing/memory.js';
 import { describeOverlaps, findOverlaps, type LeaseWindow } from '../support/checkers.js';
 import { intercept } from '../support/intercept.js';
 import { MemoryCluster } from '../support/memory-cluster.js';

@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { describe, expect, it } from 'vitest';
-import { MemoryNode, memoryAdapter } from '../../src/adapters/memory.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { Redlock } from '../../src/redlock.js';
+import { MemoryNode, memoryAdapter } from '../../src/testing/memory.js';
 
 const clients = () => [0, 1, 2].map((i) => memoryAdapter(new MemoryNode(), { endpoint: `m${i}` }));
 

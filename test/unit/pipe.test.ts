@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RedisClient } from '../../src/client.js';
+import type { RedisClient } from '../../src/adapter.js';
 import { Redlock } from '../../src/redlock.js';
 import { MemoryCluster } from '../support/memory-cluster.js';
 import { VirtualTime, virtualRuntime } from '../support/virtual-time.js';

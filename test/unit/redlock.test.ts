@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryNode, memoryAdapter } from '../../src/adapters/memory.js';
-import type { RedisClient } from '../../src/client.js';
+import type { RedisClient } from '../../src/adapter.js';
 import { formatNodes, InvalidArgumentError, LockAcquireError } from '../../src/errors.js';
 import type { Lock } from '../../src/lock.js';
 import type { RedlockOptions } from '../../src/options.js';
 import { Redlock } from '../../src/redlock.js';
 import type { RetryContext } from '../../src/retry.js';
+import { MemoryNode, memoryAdapter } from '../../src/testing/memory.js';
 import { MemoryCluster } from '../support/memory-cluster.js';
 import { VirtualTime, virtualRuntime } from '../support/virtual-time.js';
 

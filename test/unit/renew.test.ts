@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RedisClient } from '../../src/client.js';
+import type { RedisClient } from '../../src/adapter.js';
 import { LockLostError } from '../../src/errors.js';
 import type { Lock } from '../../src/lock.js';
 import type { RedlockOptions } from '../../src/options.js';

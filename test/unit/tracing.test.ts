@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
-import { memoryAdapter } from '../../src/adapters/memory.js';
-import type { RedisClient } from '../../src/client.js';
+import type { RedisClient } from '../../src/adapter.js';
 import { channels, type LockTraceContext } from '../../src/diagnostics.js';
 import { Redlock } from '../../src/redlock.js';
+import { memoryAdapter } from '../../src/testing/memory.js';
 import { MemoryCluster } from '../support/memory-cluster.js';
 import { VirtualTime, virtualRuntime } from '../support/virtual-time.js';
 

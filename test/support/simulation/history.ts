@@ -1,4 +1,4 @@
-import type { Command } from '../../../src/client.js';
+import type { Command } from '../../../src/adapter.js';
 import { operationsOf } from './operations.js';
 
 /** One line of a simulation's history: who did what, when (true virtual ms). */

@@ -1,6 +1,6 @@
-import { memoryAdapter } from '../../../src/adapters/memory.js';
-import type { Command, RedisClient, Reply } from '../../../src/client.js';
+import type { Command, RedisClient, Reply } from '../../../src/adapter.js';
 import type { Random } from '../../../src/clock.js';
+import { memoryAdapter } from '../../../src/testing/memory.js';
 import type { VirtualTime } from '../virtual-time.js';
 import { describeCommand, describeReply, type History } from './history.js';
 import type { SimProcess } from './process.js';

@@ -1,4 +1,4 @@
-import type { Command, EvalCommand, Script } from '../../../src/client.js';
+import type { Command, EvalCommand, Script } from '../../../src/adapter.js';
 import * as scripts from '../../../src/scripts/index.js';
 
 /** One script operation a call carries: its script's name, its keys and its arguments. */

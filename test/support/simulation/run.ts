@@ -1,4 +1,4 @@
-import type { RedisClient } from '../../../src/client.js';
+import type { RedisClient } from '../../../src/adapter.js';
 import type { Clock } from '../../../src/clock.js';
 import type { VirtualTime } from '../virtual-time.js';
 import {

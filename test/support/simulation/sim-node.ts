@@ -1,5 +1,5 @@
-import { MemoryNode } from '../../../src/adapters/memory.js';
 import type { Clock } from '../../../src/clock.js';
+import { MemoryNode } from '../../../src/testing/memory.js';
 import { type History, shortValue } from './history.js';
 import { NodeClock } from './node-clock.js';
 import { isLockOperation, lockValueOf, type Operation, operationsOf } from './operations.js';

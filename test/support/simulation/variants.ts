@@ -1,4 +1,4 @@
-import type { Command, RedisClient } from '../../../src/client.js';
+import type { Command, RedisClient } from '../../../src/adapter.js';
 import type { Clock } from '../../../src/clock.js';
 import { acquireScript, releaseScript } from '../../../src/scripts/index.js';
 import { nodeTimeoutMs } from '../../../src/validity.js';

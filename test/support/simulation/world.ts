@@ -1,4 +1,4 @@
-import type { Command, RedisClient } from '../../../src/client.js';
+import type { Command, RedisClient } from '../../../src/adapter.js';
 import type { Clock, Runtime } from '../../../src/clock.js';
 import type { RedlockOptions } from '../../../src/options.js';
 import { Redlock } from '../../../src/redlock.js';

@@ -1,17 +1,12 @@
+import type { Script } from './scripts/define.js';
+
+export type { Script };
+
 /**
  * The seam between the core and a Redis node. The core imports no Redis client: everything it
  * needs from a node is one `exec` call that carries one or more commands for that node, sent in
  * one round trip where the client can (a pipeline), answered in the same order.
  */
-
-/** A Lua script with its SHA1, computed once. */
-export interface Script {
-  /** Stable name, also used by the in-memory node to pick its implementation. */
-  readonly name: string;
-  readonly source: string;
-  /** Lowercase hex SHA1 of `source`, as `SCRIPT LOAD` returns it. */
-  readonly sha: string;
-}
 
 /** Run a script: EVALSHA first, EVAL when the node answers NOSCRIPT (R15). */
 export interface EvalCommand {

@@ -1,4 +1,10 @@
-import { type Command, type EvalCommand, isNoScriptError, type RedisClient, type Script } from '../client.js';
+import {
+  type Command,
+  type EvalCommand,
+  isNoScriptError,
+  type RedisClient,
+  type Script,
+} from '../adapter.js';
 import type { Clock } from '../clock.js';
 import {
   acquireScript,

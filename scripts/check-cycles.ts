@@ -1,0 +1,56 @@
+/**
+ * `npm run check:cycles`: fails when the import graph of src/ has a circle. Every static import
+ * and re-export counts, type-only ones included (a type circle still ties the modules together).
+ * Imports are read with TypeScript's own pre-processor, so comments and strings are not mistaken
+ * for imports.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
+
+const root = resolve(process.argv[2] ?? resolve(import.meta.dirname, '..', 'src'));
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return files(path);
+    return path.endsWith('.ts') && !path.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+/** The src/ files a file imports (relative specifiers only; `.js` names the `.ts` source). */
+function importsOf(file: string): string[] {
+  const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+  return importedFiles
+    .map((f) => f.fileName)
+    .filter((name) => name.startsWith('.'))
+    .map((name) => resolve(dirname(file), name.replace(/\.js$/, '.ts')))
+    .map((path) => (path.endsWith('.ts') ? path : join(path, 'index.ts')));
+}
+
+const graph = new Map(files(root).map((file) => [file, importsOf(file)]));
+const cycles: string[][] = [];
+const state = new Map<string, 'open' | 'done'>();
+const stack: string[] = [];
+
+function visit(file: string): void {
+  state.set(file, 'open');
+  stack.push(file);
+  for (const next of graph.get(file) ?? []) {
+    if (!graph.has(next)) continue;
+    if (state.get(next) === 'open') cycles.push([...stack.slice(stack.indexOf(next)), next]);
+    else if (!state.has(next)) visit(next);
+  }
+  stack.pop();
+  state.set(file, 'done');
+}
+
+for (const file of graph.keys()) if (!state.has(file)) visit(file);
+
+const name = (file: string) => relative(resolve(root, '..'), file);
+if (cycles.length > 0) {
+  for (const cycle of cycles) console.error(`import circle: ${cycle.map(name).join(' → ')}`);
+  console.error(`check:cycles: ${cycles.length} circle(s) among ${graph.size} files in src/`);
+  process.exit(1);
+}
+console.log(`check:cycles: no import circle among ${graph.size} files in src/`);

@@ -1,0 +1,171 @@
+import type { Core } from './core.js';
+import { type AttemptReport, LockAcquireError } from './errors.js';
+import { claimToken, classifyFailure, type FenceClaim } from './fencing.js';
+import { fenceKeyOf, keysOf, resourceId } from './keys.js';
+import { retryDelayOf } from './options.js';
+import type { Verdict } from './quorum.js';
+import { releaseRound } from './release.js';
+import type { RetryContext, RetryStrategy } from './retry.js';
+import { acquireScript, parseAcquireReply } from './scripts/index.js';
+import { deadlineMs, nodeTimeoutMs } from './validity.js';
+
+/** A won attempt, before it becomes a Lock. */
+export interface Granted {
+  readonly value: string;
+  readonly attempt: number;
+  readonly report: AttemptReport;
+  /** start of the winning round + ttl − drift, on the monotonic clock. */
+  readonly deadlineMs: number;
+  /** Monotonic time just before the winning round's first send. */
+  readonly startMs: number;
+  readonly fencingToken: number | null;
+}
+
+/** How an acquisition retries. */
+export interface RetryPlan {
+  readonly signal: AbortSignal | undefined;
+  /** Monotonic time past which no attempt starts and no delay is slept. */
+  readonly until: number;
+  readonly strategy: RetryStrategy;
+  /** Retries after the first attempt (Infinity for a campaign). */
+  readonly maxRetries: number;
+  /** Keep every attempt's report for the error, or only the last (a campaign retries for ever). */
+  readonly keepReports: boolean;
+}
+
+const VALUE_BYTES = 16;
+/** Scratch space for a value's bytes: filled and read in one synchronous step. */
+const scratch = new Uint8Array(VALUE_BYTES);
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * The retry loop (R9), the only one: attempts until one wins, the strategy stops, the retries or
+ * the time run out, or the signal aborts (rejecting with `signal.reason` unchanged). Between
+ * attempts it sleeps the strategy's delay, cut short when a lock of this process on the same
+ * resource is released (ADR 010). No sleep after the last attempt. A failure rejects with a
+ * LockAcquireError carrying the attempts' reports; an absent fencing counter is not retried.
+ */
+export async function acquire(
+  core: Core,
+  resources: readonly string[],
+  ttl: number,
+  plan: RetryPlan,
+): Promise<Granted> {
+  const { clock, random } = core.runtime;
+  const { signal } = plan;
+  const keys = keysOf(core.options.keyPrefix, resources);
+  const id = resourceId(core.nodes.id, keys);
+  const began = clock.now();
+  const reports: AttemptReport[] = [];
+  for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) throw signal.reason;
+    const outcome = await tryOnce(core, resources, keys, ttl, attempt, signal);
+    if ('value' in outcome) return outcome;
+    if (!plan.keepReports) reports.length = 0;
+    reports.push(outcome);
+    if (outcome.outcome === 'aborted') throw signal!.reason;
+    // Retrying cannot create a missing fencing counter: that takes an explicit initFencing.
+    if (outcome.outcome === 'fencing-uninitialized' || attempt > plan.maxRetries) break;
+    const context: RetryContext = Object.freeze({
+      lastAttempt: outcome,
+      elapsedMs: clock.now() - began,
+      random: () => random.float(),
+    });
+    const delay = retryDelayOf(plan.strategy(attempt, context));
+    if (delay === null || clock.now() + delay >= plan.until) break;
+    await core.handoff.wait(id, core.runtime.timers, delay, signal);
+  }
+  throw new LockAcquireError(resources, reports);
+}
+
+/**
+ * One attempt (R2-R5, R13): a fresh value; the acquire script on every node, deciding at quorum;
+ * with fencing, the claim round; the lock only if validity remains after the last of them.
+ * A lost or late attempt releases every node that may hold the key before returning, so that a
+ * client never blocks itself (R9).
+ */
+async function tryOnce(
+  core: Core,
+  resources: readonly string[],
+  keys: readonly string[],
+  ttl: number,
+  attempt: number,
+  signal: AbortSignal | undefined,
+): Promise<Granted | AttemptReport> {
+  const { clock } = core.runtime;
+  const { options, nodes } = core;
+  const value = newValue(core);
+  const timeoutMs = nodeTimeoutMs(ttl, options.driftFactor, options.nodeTimeoutMs);
+  const fenceKey = options.fencing ? fenceKeyOf(keys[0]!) : undefined;
+  const round = await nodes.round(
+    {
+      type: 'eval',
+      script: acquireScript,
+      // With fencing, the counter is read in the same call (docs/fencing.md, step 1).
+      keys: fenceKey ? [...keys, fenceKey] : keys,
+      args: [value, String(ttl), String(keys.length)],
+    },
+    fenceKey ? classifyFencedAcquire : classifyAcquire,
+    timeoutMs,
+    'vote',
+    signal,
+  );
+  const deadline = deadlineMs(round.startMs, ttl, options.driftFactor);
+  let outcome: AttemptReport['outcome'] =
+    round.decision === 'aborted'
+      ? 'aborted'
+      : round.decision !== 'won'
+        ? classifyFailure(round.nodes, nodes.quorum)
+        : clock.now() < deadline
+          ? 'acquired'
+          : 'validity-exhausted';
+  let claim: FenceClaim | undefined;
+  if (outcome === 'acquired' && fenceKey) {
+    claim = await claimToken(core, fenceKey, round.nodes, deadline, timeoutMs, signal);
+    // The token is handed out only after this final validity check (R13; docs/fencing.md, step 3).
+    outcome =
+      claim.outcome === 'claimed'
+        ? clock.now() < deadline
+          ? 'acquired'
+          : 'validity-exhausted'
+        : claim.outcome;
+  }
+  const report: AttemptReport = Object.freeze({
+    attempt,
+    outcome,
+    votes: round.votes,
+    quorum: nodes.quorum,
+    elapsedMs: round.decidedMs - round.startMs,
+    nodes: round.nodes,
+    ...(claim ? { claim: claim.nodes } : {}),
+  });
+  if (outcome === 'acquired') {
+    const fencingToken = claim?.outcome === 'claimed' ? claim.token : null;
+    return { value, attempt, report, deadlineMs: deadline, startMs: round.startMs, fencingToken };
+  }
+  // Every node that may hold the key gets the release, those that errored or timed out
+  // included: their SET may have landed (R5). A "held" answer proves the script wrote nothing,
+  // so those nodes are spared. Done before the next attempt, so a client never blocks itself (R9).
+  const suspects = round.nodes.filter((n) => n.outcome !== 'held').map((n) => nodes.list[n.node]!);
+  if (suspects.length > 0) await releaseRound(core, resources, value, timeoutMs, undefined, suspects);
+  return report;
+}
+
+/** A fresh 128-bit value from the injected randomness, as hex (R2). */
+function newValue(core: Core): string {
+  core.runtime.random.fill(scratch);
+  let out = '';
+  for (let i = 0; i < VALUE_BYTES; i++) out += HEX[scratch[i]!];
+  return out;
+}
+
+function classifyAcquire(reply: unknown): Verdict {
+  return parseAcquireReply(reply).acquired
+    ? { outcome: 'acquired', yes: true }
+    : { outcome: 'held', yes: false };
+}
+
+function classifyFencedAcquire(reply: unknown): Verdict {
+  const r = parseAcquireReply(reply);
+  return { outcome: r.acquired ? 'acquired' : 'held', yes: r.acquired, counter: r.counter };
+}

@@ -1,0 +1,93 @@
+import type { Core } from './core.js';
+import { channels, traced } from './diagnostics.js';
+import type { NodeReport } from './errors.js';
+import { keysOf } from './keys.js';
+import type { NodeState } from './nodes.js';
+import { DEFAULTS, type ResolvedOptions } from './options.js';
+import type { Verdict } from './quorum.js';
+import { parseReleaseReply, releaseScript } from './scripts/index.js';
+import { nodeTimeoutMs } from './validity.js';
+
+/** The outcome of a release: every node's answer, after every node answered or timed out. */
+export interface ReleaseResult {
+  readonly resources: readonly string[];
+  /** Nodes that deleted at least one of our keys. */
+  readonly releasedCount: number;
+  /** Nodes where our value was not there (expired, never set, or taken by someone else since). */
+  readonly notHeldCount: number;
+  /** Nodes that errored or timed out: their keys, if any, expire on their own. */
+  readonly failedCount: number;
+  readonly nodes: readonly NodeReport[];
+}
+
+/**
+ * The per-node timeout of a release: the configured one; else that of the lock's own TTL when
+ * this Redlock took it; else a fixed default (a value from elsewhere has no known TTL).
+ */
+export function releaseTimeoutMs(options: ResolvedOptions, ttl: number | undefined): number {
+  if (options.nodeTimeoutMs !== undefined) return options.nodeTimeoutMs;
+  return ttl === undefined
+    ? DEFAULTS.releaseNodeTimeoutMs
+    : nodeTimeoutMs(ttl, options.driftFactor, undefined);
+}
+
+/** A release as the caller sees it: traced on `quorumlock:release`. */
+export function release(
+  core: Core,
+  resources: readonly string[],
+  value: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<ReleaseResult> {
+  return traced(
+    channels.release,
+    { operation: 'release', resources },
+    () => releaseRound(core, resources, value, timeoutMs, signal),
+    (result, context) => {
+      context.nodes = result.nodes;
+      context.result = { ok: result.releasedCount > 0, releasedCount: result.releasedCount };
+    },
+  );
+}
+
+/**
+ * Compare-and-delete on every node (or on `subset`), R6: resolves when each has answered or
+ * timed out; never deletes another value's key; "not held" is a status, never an error.
+ */
+export async function releaseRound(
+  core: Core,
+  resources: readonly string[],
+  value: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  subset?: readonly NodeState[],
+): Promise<ReleaseResult> {
+  const round = await core.nodes.round(
+    { type: 'eval', script: releaseScript, keys: keysOf(core.options.keyPrefix, resources), args: [value] },
+    classifyRelease,
+    timeoutMs,
+    'all',
+    signal,
+    subset,
+  );
+  if (round.decision === 'aborted') throw signal!.reason;
+  let releasedCount = 0;
+  let notHeldCount = 0;
+  for (const n of round.nodes) {
+    if (n.outcome === 'released') releasedCount++;
+    else if (n.outcome === 'not-held') notHeldCount++;
+  }
+  return Object.freeze({
+    resources,
+    releasedCount,
+    notHeldCount,
+    failedCount: round.nodes.length - releasedCount - notHeldCount,
+    nodes: round.nodes,
+  });
+}
+
+function classifyRelease(reply: unknown): Verdict {
+  const r = parseReleaseReply(reply);
+  if (r.deleted > 0) return { outcome: 'released', yes: true };
+  return { outcome: 'not-held', yes: false, holder: r.foreign > 0 ? 'foreign' : 'absent' };
+}
