@@ -12,7 +12,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts', 'test/property/**/*.test.ts', 'test/contracts/memory.test.ts'],
+          include: [
+            'test/unit/**/*.test.ts',
+            'test/property/**/*.test.ts',
+            'test/contracts/memory.test.ts',
+            'test/support-tests/virtual/**/*.test.ts',
+          ],
           setupFiles: ['test/support/setup.ts'],
           sequence: { groupOrder: 0 },
           testTimeout: 60_000,
@@ -25,7 +30,7 @@ export default defineConfig({
             'test/contracts/real.test.ts',
             'test/integration/**/*.test.ts',
             'test/fault/**/*.test.ts',
-            'test/support-tests/**/*.test.ts',
+            'test/support-tests/real/**/*.test.ts',
           ],
           setupFiles: ['test/support/setup.ts'],
           globalSetup: ['test/support/global-setup.ts'],

@@ -8,7 +8,7 @@
  * auto-pipelined floor turns on `enableAutoPipelining`.
  */
 import { Redis } from 'ioredis';
-import { parseAddress } from '../test/support/nodes.js';
+import { parseAddress } from '../tools/nodes.js';
 import type { ConnectOptions } from './contender.js';
 
 /** Counts what the harness's connections saw, for the report's sanity checks. */

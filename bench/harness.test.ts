@@ -12,7 +12,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { NodeSet, parseAddress } from '../test/support/nodes.js';
+import { NodeSet, parseAddress } from '../tools/nodes.js';
 import { CONTENDERS, FLOOR_ID, LIBRARY_ID } from './contenders/index.js';
 import { distProblem } from './contenders/quorumlock.js';
 import { canForceGc, commandDelta, parseCommandStats, startResourceWindow } from './measure.js';

@@ -14,7 +14,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { NodeSet, parseAddress } from '../test/support/nodes.js';
+import { NodeSet, parseAddress } from '../tools/nodes.js';
 import { CONTENDERS } from './contenders/index.js';
 import { openThroughput } from './workloads.js';
 

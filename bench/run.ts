@@ -25,7 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { NodeSet, parseAddress } from '../test/support/nodes.js';
+import { NodeSet, parseAddress } from '../tools/nodes.js';
 import { connectionStats } from './connections.js';
 import type { ContenderSpec } from './contender.js';
 import { CONTENDERS, FLOOR_ID, LIBRARY_ID } from './contenders/index.js';

@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { type AttemptReport, ioredisAdapter, type NodeReport, Redlock } from '../src/index.js';
-import { NodeSet, parseAddress, redisServerPath } from '../test/support/nodes.js';
+import { NodeSet, parseAddress, redisServerPath } from '../tools/nodes.js';
 
 const RESOURCE = 'demo:printer';
 const TTL_MS = 1_000;

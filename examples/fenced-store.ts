@@ -47,7 +47,7 @@ export async function pausedHolderScenario(redlock: Redlock, resource: string) {
 }
 
 async function main(): Promise<void> {
-  const { NodeSet } = await import('../test/support/nodes.js');
+  const { NodeSet } = await import('../tools/nodes.js');
   const external = NodeSet.fromEnv();
   const set = external ? undefined : await NodeSet.start(5);
   const addresses = external ?? set!.addresses;

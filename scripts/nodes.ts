@@ -17,7 +17,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
-import { answeringPid, exitOf, spawnRedisServer, waitUntilAnswering } from '../test/support/nodes.js';
+import { answeringPid, exitOf, spawnRedisServer, waitUntilAnswering } from '../tools/nodes.js';
 
 /** One node started by `start`, as recorded in nodes.json. */
 interface NodeRecord {

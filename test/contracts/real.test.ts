@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { BATCHABLE, batchScript } from '../../src/scripts/index.js';
+import { adminClient } from '../../tools/nodes.js';
 import { type ClientKind, connectClients } from '../support/clients.js';
-import { adminClient } from '../support/nodes.js';
 import { adapterContract, type NodeAccess } from './contract.js';
 
 const [address] = inject('nodes');

@@ -1,9 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import type { RedisClient } from '../../src/adapter.js';
 import { LockAcquireError, LockLostError } from '../../src/errors.js';
-import { Redlock } from '../../src/redlock.js';
-import { eventually, ONCE, RETRIES, sleep, useFaults } from '../support/fault-hooks.js';
+import { eventually, ONCE, sleep, useFaults } from '../support/fault-hooks.js';
 import { blockEventLoop } from '../support/faults.js';
 import { describeViolations, History, violationCount } from '../support/history.js';
 import { onReplies, recordCalls, type SentCall } from '../support/network.js';
@@ -19,8 +17,7 @@ import { useSharedNodes } from '../support/real-nodes.js';
 const nodes = useSharedNodes();
 const faults = useFaults();
 
-const redlock = (clients: RedisClient[], options: ConstructorParameters<typeof Redlock>[1] = {}) =>
-  faults.track(new Redlock(clients, { nodeTimeoutMs: 200, ...RETRIES, ...options }));
+const redlock = faults.redlock;
 
 const EXTEND = 'quorumlock:extend';
 const RELEASE = 'quorumlock:release';
@@ -62,7 +59,7 @@ describe('a client that stops', () => {
     await lockB.release();
     const found = history.check();
     expect(violationCount(found), describeViolations(found)).toBe(0);
-    expect(history.store(resource).read(resource)).toBe('B');
+    expect(history.fencedValue(resource)).toBe('B');
   });
 
   it('row 14: paused during the acquire round for longer than the ttl: never a success, and the keys are released', async () => {

@@ -1,10 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it, vi } from 'vitest';
-import type { RedisClient } from '../../src/adapter.js';
 import { formatNodes } from '../../src/errors.js';
-import { Redlock } from '../../src/redlock.js';
 import { driftMs } from '../../src/validity.js';
-import { RETRIES, sleep, useFaults } from '../support/fault-hooks.js';
+import { sleep, useFaults } from '../support/fault-hooks.js';
 import { commander, jumpBackward, jumpForward } from '../support/faults.js';
 import { describeViolations, History, violationCount } from '../support/history.js';
 import { useSharedNodes } from '../support/real-nodes.js';
@@ -19,8 +17,7 @@ const nodes = useSharedNodes();
 const faults = useFaults();
 const TTL = 10_000;
 
-const redlock = (clients: RedisClient[], options: ConstructorParameters<typeof Redlock>[1] = {}) =>
-  faults.track(new Redlock(clients, { nodeTimeoutMs: 200, ...RETRIES, ...options }));
+const redlock = faults.redlock;
 
 const node = (i: number) => commander(nodes.admins[i]!);
 
@@ -61,7 +58,7 @@ describe('node clock jumps, emulated with PEXPIRE on one node', () => {
     expect(lockB.fencingToken!).toBeGreaterThan(lockA.fencingToken!);
     expect(found.tokenOrder).toEqual([]);
     expect(found.fencedWhileValid.map((w) => w.client)).toEqual(['A']);
-    expect(history.store(resource).read(resource)).toBe('B');
+    expect(history.fencedValue(resource)).toBe('B');
     heldA.end();
     heldB.end();
     await lockA.release();

@@ -1,12 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import type { RedisClient } from '../../src/adapter.js';
+import { describe, expect, inject, it } from 'vitest';
 import { formatNodes, LockAcquireError, LockLostError } from '../../src/errors.js';
-import { Redlock } from '../../src/redlock.js';
-import { eventually, RETRIES, sleep, useFaults } from '../support/fault-hooks.js';
+import { eventually, sleep, useFaults } from '../support/fault-hooks.js';
 import { describeViolations, History, violationCount } from '../support/history.js';
 import { recordCalls, type SentCall } from '../support/network.js';
-import { NodeSet } from '../support/nodes.js';
 
 /**
  * Processes that stop (rows 11, 12, 38 of the fault matrix in docs/testing.md): SIGSTOP a node
@@ -18,34 +15,19 @@ const faults = useFaults();
 const EXTEND = 'quorumlock:extend';
 
 describe.skipIf(inject('externalNodes'))('nodes that stop (rows 11, 12, 38)', () => {
-  let set: NodeSet;
+  const own = faults.ownNodes(5);
 
-  beforeAll(async () => {
-    set = await NodeSet.start(5);
-  });
-
-  afterAll(async () => {
-    await set?.dispose();
-  });
-
-  beforeEach(() => {
-    faults.scope.defer('FLUSHALL every node', async () => {
-      await Promise.all(set.nodes.map((n) => n.command('FLUSHALL')));
-    });
-  });
-
-  const redlock = (clients: RedisClient[], options: ConstructorParameters<typeof Redlock>[1] = {}) =>
-    faults.track(new Redlock(clients, { nodeTimeoutMs: 200, ...RETRIES, ...options }));
+  const redlock = faults.redlock;
 
   it('row 11: a node paused while the SET is in flight applies it after the client gave up; at most one ttl of a stale key, no safety impact', async () => {
     const ttl = 2_000;
     const history = new History();
     const resource = 'row11:paused';
-    const net = await faults.network(set.addresses);
+    const net = await faults.network(own.set.addresses);
     const a = redlock(net.clients);
     // Warm up, so node 4 has the scripts cached and answers with no NOSCRIPT detour.
     await (await a.acquire('row11:warm-up', ttl)).release();
-    faults.scope.pause(set.nodes[4]!);
+    faults.scope.pause(own.set.nodes[4]!);
     const invokedA = performance.now();
     const lockA = await a.acquire(resource, ttl);
     const heldA = history.acquired('A', lockA, invokedA);
@@ -54,12 +36,12 @@ describe.skipIf(inject('externalNodes'))('nodes that stop (rows 11, 12, 38)', ()
     const released = await lockA.release();
     expect(released.releasedCount, formatNodes(released.nodes)).toBe(4);
     expect(released.nodes[4]!.outcome).toBe('timeout');
-    faults.scope.resume(set.nodes[4]!);
+    faults.scope.resume(own.set.nodes[4]!);
     // The node now runs the queued SET (and, on the same connection, the release after it).
-    const stale = await set.nodes[4]!.command('GET', resource);
+    const stale = await own.set.nodes[4]!.command('GET', resource);
     if (stale !== null) {
       expect(stale).toBe(lockA.value);
-      expect(Number(await set.nodes[4]!.command('PTTL', resource))).toBeLessThanOrEqual(ttl);
+      expect(Number(await own.set.nodes[4]!.command('PTTL', resource))).toBeLessThanOrEqual(ttl);
     }
     const b = redlock(net.clients);
     const invokedB = performance.now();
@@ -68,7 +50,7 @@ describe.skipIf(inject('externalNodes'))('nodes that stop (rows 11, 12, 38)', ()
     await lockB.release();
     await a.idle();
     expect(
-      await eventually(async () => (await set.nodes[4]!.command('EXISTS', resource)) === 0, 5 * ttl),
+      await eventually(async () => (await own.set.nodes[4]!.command('EXISTS', resource)) === 0, 5 * ttl),
     ).toBe(true);
     expect(violationCount(history.check()), describeViolations(history.check())).toBe(0);
   });
@@ -78,9 +60,9 @@ describe.skipIf(inject('externalNodes'))('nodes that stop (rows 11, 12, 38)', ()
     const history = new History();
     const resource = 'row12';
     // Nodes 3 and 4 hold another value: A's quorum is exactly {0,1,2}.
-    for (const i of [3, 4]) await set.nodes[i]!.command('SET', resource, 'foreign', 'PX', 30_000);
-    const netA = await faults.network(set.addresses);
-    const netB = await faults.network(set.addresses);
+    for (const i of [3, 4]) await own.set.nodes[i]!.command('SET', resource, 'foreign', 'PX', 30_000);
+    const netA = await faults.network(own.set.addresses);
+    const netB = await faults.network(own.set.addresses);
     const a = redlock(netA.clients, { nodeTimeoutMs: 100 });
     const b = redlock(netB.clients, { nodeTimeoutMs: 100, retryCount: 400, retryDelay: 25, retryJitter: 5 });
     const invokedA = performance.now();
@@ -94,7 +76,7 @@ describe.skipIf(inject('externalNodes'))('nodes that stop (rows 11, 12, 38)', ()
       heldA.end(abortedAt);
     });
     const pausedAt = performance.now();
-    faults.scope.pause(set.nodes[2]!);
+    faults.scope.pause(own.set.nodes[2]!);
 
     const renewed = await a.renew(resource, lockA.value, ttl);
     expect(renewed.renewed, formatNodes(renewed.nodes)).toBe(false);
@@ -110,9 +92,9 @@ describe.skipIf(inject('externalNodes'))('nodes that stop (rows 11, 12, 38)', ()
     expect(abortedAt).toBeGreaterThan(pausedAt);
 
     await sleep(Math.max(0, pausedAt + 2 * ttl - performance.now()));
-    faults.scope.resume(set.nodes[2]!);
+    faults.scope.resume(own.set.nodes[2]!);
     // Expired while the node was stopped: gone once it runs again.
-    expect(await set.nodes[2]!.command('GET', resource)).toBeNull();
+    expect(await own.set.nodes[2]!.command('GET', resource)).toBeNull();
     const invokedB = performance.now();
     const lockB = await b.acquire(resource, ttl);
     history.acquired('B', lockB, invokedB).end();
@@ -125,7 +107,7 @@ describe.skipIf(inject('externalNodes'))('nodes that stop (rows 11, 12, 38)', ()
   it('row 38: auto-renew keeps the lock with 2 nodes killed; with 3 the signal aborts before the deadline, no renew goes out after it, and it never flips back', async () => {
     const ttl = 3_000;
     const log: SentCall[] = [];
-    const net = await faults.network(set.addresses);
+    const net = await faults.network(own.set.addresses);
     const a = redlock(recordCalls(net.clients, log));
     const lock = await a.acquire('row38', ttl);
     const keeper = a.keep(lock);
@@ -133,12 +115,12 @@ describe.skipIf(inject('externalNodes'))('nodes that stop (rows 11, 12, 38)', ()
     keeper.signal.addEventListener('abort', () => {
       abortedAt = performance.now();
     });
-    await faults.scope.kill(set.nodes[3]!);
-    await faults.scope.kill(set.nodes[4]!);
+    await faults.scope.kill(own.set.nodes[3]!);
+    await faults.scope.kill(own.set.nodes[4]!);
     expect(await eventually(() => keeper.renewals >= 2, 5 * ttl)).toBe(true);
     expect(keeper.signal.aborted).toBe(false);
 
-    await faults.scope.kill(set.nodes[2]!);
+    await faults.scope.kill(own.set.nodes[2]!);
     expect(await eventually(() => keeper.signal.aborted, 5 * ttl)).toBe(true);
     const lost = keeper.signal.reason as LockLostError;
     expect(lost).toBeInstanceOf(LockLostError);
@@ -149,7 +131,7 @@ describe.skipIf(inject('externalNodes'))('nodes that stop (rows 11, 12, 38)', ()
     for (const call of log.filter((c) => c.commands.includes(EXTEND))) expect(call.at).toBeLessThan(deadline);
 
     // The nodes come back: the keeper stays lost and sends nothing more.
-    for (const i of [2, 3, 4]) await set.nodes[i]!.restart();
+    for (const i of [2, 3, 4]) await own.set.nodes[i]!.restart();
     const sent = log.length;
     await sleep(ttl / 2);
     expect(keeper.signal.aborted).toBe(true);

@@ -2,13 +2,12 @@ import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import type { RedisClient } from '../../src/adapter.js';
 import { ioredisAdapter } from '../../src/adapters/ioredis.js';
-import { formatNodes, LockAcquireError } from '../../src/errors.js';
-import { Redlock } from '../../src/redlock.js';
+import { formatNodes } from '../../src/errors.js';
 import { driftMs } from '../../src/validity.js';
-import { eventually, ONCE, RETRIES, sleep, useFaults } from '../support/fault-hooks.js';
+import { adminClient, closeClient } from '../../tools/nodes.js';
+import { acquireFailure, eventually, ONCE, sleep, useFaults } from '../support/fault-hooks.js';
 import { describeViolations, History, violationCount } from '../support/history.js';
 import { onReplies } from '../support/network.js';
-import { adminClient, closeClient } from '../support/nodes.js';
 import { useSharedNodes } from '../support/real-nodes.js';
 
 /**
@@ -25,17 +24,7 @@ const TTL = 10_000;
 const DRIFT = driftMs(TTL, 0.01);
 
 /** A Redlock over `clients` that fails fast (the test decides about retries). */
-const redlock = (clients: RedisClient[], options: ConstructorParameters<typeof Redlock>[1] = {}) =>
-  faults.track(new Redlock(clients, { nodeTimeoutMs: NODE_TIMEOUT, ...RETRIES, ...options }));
-
-const failure = async (promise: Promise<unknown>): Promise<LockAcquireError> => {
-  const error = await promise.then(
-    () => new Error('acquired, but a failure was expected'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(LockAcquireError);
-  return error as LockAcquireError;
-};
+const redlock = faults.redlock;
 
 describe('a client that cannot reach some nodes', () => {
   it('row 2: one node refuses: acquired with the others, the refusal reported, validity barely reduced', async () => {
@@ -66,7 +55,7 @@ describe('a client that cannot reach some nodes', () => {
     const lock = await a.acquire(resource, TTL);
     const held = history.acquired('A', lock, invokedAt);
     expect(lock.report.votes, formatNodes(lock.report.nodes)).toBe(3);
-    const refused = await failure(b.acquire(resource, TTL, ONCE));
+    const refused = await acquireFailure(b.acquire(resource, TTL, ONCE));
     expect(refused.reason, refused.message).toBe('contended');
     // Decided once the three held answers made quorum impossible.
     expect(refused.nodes.slice(0, 3).map((n) => n.outcome)).toEqual(['held', 'held', 'held']);
@@ -90,7 +79,7 @@ describe('a client that cannot reach some nodes', () => {
     const b = redlock(netB.clients);
     const resource = nodes.key('row17');
     const started = performance.now();
-    const unavailable = await failure(a.acquire(resource, TTL));
+    const unavailable = await acquireFailure(a.acquire(resource, TTL));
     expect(unavailable.reason, unavailable.message).toBe('unavailable');
     expect(unavailable.attempts).toHaveLength(2);
     expect(performance.now() - started).toBeLessThan(5 * (2 * 2 * NODE_TIMEOUT + 50));
@@ -101,7 +90,7 @@ describe('a client that cannot reach some nodes', () => {
     const held = history.acquired('B', lock, invokedAt);
     expect(lock.report.votes).toBe(3);
     // A tries again while B holds: it reaches only the two nodes B does not need.
-    const again = await failure(a.acquire(resource, TTL, ONCE));
+    const again = await acquireFailure(a.acquire(resource, TTL, ONCE));
     expect(again.reason).toBe('unavailable');
     await a.idle();
     expect((await nodes.values(resource)).slice(3)).toEqual([null, null]);
@@ -122,7 +111,7 @@ describe('a client that cannot reach some nodes', () => {
     let invokedAt = performance.now();
     const lockA = await a.acquire(resource, TTL);
     const heldA = history.acquired('A', lockA, invokedAt);
-    const refused = await failure(b.acquire(resource, TTL, ONCE));
+    const refused = await acquireFailure(b.acquire(resource, TTL, ONCE));
     expect(refused.nodes[2]!.outcome, formatNodes(refused.nodes)).toBe('held');
     expect(refused.attempts[0]!.votes).toBeLessThan(3);
     await b.idle();
@@ -179,7 +168,7 @@ describe('slow and ambiguous nodes', () => {
     // Warm up: the nodes cache the scripts, so no NOSCRIPT detour doubles a slow round trip.
     await (await a.acquire(resource, ttl)).release();
     for (const i of [2, 3, 4]) net.latency(i, { downMs: latency });
-    const error = await failure(a.acquire(resource, ttl, ONCE));
+    const error = await acquireFailure(a.acquire(resource, ttl, ONCE));
     expect(error.reason, error.message).toBe('validity-exhausted');
     const attempt = error.attempts[0]!;
     // Quorum was reached in each round, each needing one slow node.
@@ -210,7 +199,7 @@ describe('slow and ambiguous nodes', () => {
     net.heal();
     net.isolate([0, 1, 2], 'drop-replies');
     const other = nodes.key('row10:three');
-    const error = await failure(a.acquire(other, TTL, ONCE));
+    const error = await acquireFailure(a.acquire(other, TTL, ONCE));
     expect(error.reason, error.message).toBe('unavailable');
     expect(error.attempts[0]!.votes).toBeLessThan(3);
     await a.idle();
@@ -271,7 +260,7 @@ describe('slow and ambiguous nodes', () => {
       }),
     );
     const resource = nodes.key('row20');
-    const lost = await failure(loser.acquire(resource, ttl, ONCE));
+    const lost = await acquireFailure(loser.acquire(resource, ttl, ONCE));
     expect(lost.reason).toBe('unavailable');
     expect(lost.attempts[0]!.votes).toBe(2);
     await loser.idle();
@@ -307,7 +296,7 @@ describe('contended, released, misconfigured', () => {
     const resource = nodes.key('row7');
     const lock = await holder.acquire(resource, TTL);
     const before = await nodes.pttls(resource);
-    const error = await failure(b.acquire(resource, TTL));
+    const error = await acquireFailure(b.acquire(resource, TTL));
     expect(error.reason).toBe('contended');
     expect(error.attempts).toHaveLength(3);
     // Every node is listed, with its answer (decided once 3 said "held": others may be pending).
@@ -359,7 +348,7 @@ describe('contended, released, misconfigured', () => {
         net.clients[3]!,
         net.clients[4]!,
       ]);
-      const error = await failure(sameServer.acquire(nodes.key('row42'), TTL, ONCE));
+      const error = await acquireFailure(sameServer.acquire(nodes.key('row42'), TTL, ONCE));
       expect(error.reason).toBe('unavailable');
       expect(error.nodes.map((n) => n.outcome).filter((o) => o === 'duplicate')).toHaveLength(1);
       await sameServer.idle();
@@ -370,7 +359,7 @@ describe('contended, released, misconfigured', () => {
         net.clients[3]!,
         net.clients[4]!,
       ]);
-      const again = await failure(twoDbs.acquire(nodes.key('row42:db'), TTL, ONCE));
+      const again = await acquireFailure(twoDbs.acquire(nodes.key('row42:db'), TTL, ONCE));
       expect(again.nodes.map((n) => n.outcome).filter((o) => o === 'duplicate')).toHaveLength(1);
       await twoDbs.idle();
       await new Promise((resolve) => setImmediate(resolve));
@@ -386,7 +375,9 @@ describe('contended, released, misconfigured', () => {
       net.heal([3]);
       net.isolate([2, 3]);
       const tooFew = redlock([...nodes.clients.slice(0, 2), ...net.clients.slice(2, 4)]);
-      expect((await failure(tooFew.acquire(nodes.key('row42:two'), TTL, ONCE))).reason).toBe('unavailable');
+      expect((await acquireFailure(tooFew.acquire(nodes.key('row42:two'), TTL, ONCE))).reason).toBe(
+        'unavailable',
+      );
     } finally {
       process.off('warning', listener);
       await closeClient(db1);

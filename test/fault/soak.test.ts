@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { recheckHistory, runSoak, SAFE_FAULTS } from '../support/soak.js';
+import { recheckHistory, runSoak, SAFE_FAULTS } from '../support/soak/index.js';
 
 /**
  * Row 44: a short randomised nemesis soak in CI (a long one: `npm run soak:faults -- --minutes N`).

@@ -1,12 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import type { RedisClient } from '../../src/adapter.js';
-import { formatNodes, LockAcquireError } from '../../src/errors.js';
+import { describe, expect, inject, it } from 'vitest';
+import { formatNodes } from '../../src/errors.js';
 import { fenceKeyOf } from '../../src/keys.js';
-import { Redlock } from '../../src/redlock.js';
-import { eventually, ONCE, RETRIES, useFaults } from '../support/fault-hooks.js';
+import { acquireFailure, eventually, ONCE, useFaults } from '../support/fault-hooks.js';
 import { describeViolations, History, violationCount } from '../support/history.js';
-import { NodeSet } from '../support/nodes.js';
 
 /**
  * A node that loses state while it is in the holder's quorum (rows 21-25 of the fault matrix in
@@ -27,34 +24,9 @@ const TTL = 3_000;
 const QUARANTINE = TTL + 1_000;
 
 describe.skipIf(inject('externalNodes'))('a node in the holder quorum loses state (rows 21-25)', () => {
-  let set: NodeSet;
+  const own = faults.ownNodes(5);
 
-  beforeAll(async () => {
-    set = await NodeSet.start(5);
-  });
-
-  afterAll(async () => {
-    await set?.dispose();
-  });
-
-  beforeEach(() => {
-    // Undone last (after restarts and configuration), so every test starts on empty nodes.
-    faults.scope.defer('FLUSHALL every node', async () => {
-      await Promise.all(set.nodes.map((n) => n.command('FLUSHALL')));
-    });
-  });
-
-  const redlock = (clients: RedisClient[], options: ConstructorParameters<typeof Redlock>[1] = {}) =>
-    faults.track(new Redlock(clients, { nodeTimeoutMs: 200, ...RETRIES, ...options }));
-
-  const failure = async (promise: Promise<unknown>): Promise<LockAcquireError> => {
-    const error = await promise.then(
-      () => new Error('acquired, but a failure was expected'),
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(LockAcquireError);
-    return error as LockAcquireError;
-  };
+  const redlock = faults.redlock;
 
   /**
    * A holds the lock on exactly {0,1,2} with a fencing token, and has read the guarded counter
@@ -67,10 +39,10 @@ describe.skipIf(inject('externalNodes'))('a node in the holder quorum loses stat
     const ttl = options.ttl ?? TTL;
     const history = new History();
     const resource = `state-loss:${name}`;
-    const direct = await faults.network(set.addresses);
+    const direct = await faults.network(own.set.addresses);
     expect((await redlock(direct.clients, { fencing: true }).initFencing(resource)).ready).toBe(true);
-    const netA = await faults.network(set.addresses);
-    const netB = await faults.network(set.addresses);
+    const netA = await faults.network(own.set.addresses);
+    const netB = await faults.network(own.set.addresses);
     netA.reachOnly([0, 1, 2]);
     netB.reachOnly([2, 3, 4]);
     await options.beforeAcquire?.();
@@ -99,7 +71,7 @@ describe.skipIf(inject('externalNodes'))('a node in the holder quorum loses stat
         const uptimes = await Promise.all(
           nodes.map(async (i) =>
             Number(
-              /uptime_in_seconds:(\d+)/.exec(String(await set.nodes[i]!.command('INFO', 'server')))?.[1],
+              /uptime_in_seconds:(\d+)/.exec(String(await own.set.nodes[i]!.command('INFO', 'server')))?.[1],
             ),
           ),
         );
@@ -112,8 +84,8 @@ describe.skipIf(inject('externalNodes'))('a node in the holder quorum loses stat
     // Nodes 3 and 4 have been up for longer than the quarantine; node 2 is about to restart.
     expect(await waitForUptime([3, 4], QUARANTINE / 1_000)).toBe(true);
     const s = await holderOnFirstThree('row21');
-    await faults.scope.crash(set.nodes[2]!, { persistence: 'none' });
-    expect(await set.nodes[2]!.command('EXISTS', s.resource)).toBe(0);
+    await faults.scope.crash(own.set.nodes[2]!, { persistence: 'none' });
+    expect(await own.set.nodes[2]!.command('EXISTS', s.resource)).toBe(0);
 
     const { lockB, heldB } = await bTakesIt(s);
     s.resumeA();
@@ -125,12 +97,14 @@ describe.skipIf(inject('externalNodes'))('a node in the holder quorum loses stat
     await lockB.release();
 
     // With fencing, B's claim meets an absent counter on node 2 (absent, not stale): no token, no lock.
-    const fenced = await failure(redlock(s.netB.clients, { fencing: true }).acquire(s.resource, s.ttl, ONCE));
+    const fenced = await acquireFailure(
+      redlock(s.netB.clients, { fencing: true }).acquire(s.resource, s.ttl, ONCE),
+    );
     const claim = fenced.attempts[0]!.claim ?? [];
     expect(claim[2], formatNodes(claim)).toMatchObject({ outcome: 'not-held', holder: 'absent' });
 
     // With minNodeUptimeMs at the longest TTL, the restarted node's vote does not count.
-    const quarantined = await failure(
+    const quarantined = await acquireFailure(
       redlock(s.netB.clients, { minNodeUptimeMs: QUARANTINE }).acquire(s.resource, s.ttl, ONCE),
     );
     expect(quarantined.reason, quarantined.message).toBe('unavailable');
@@ -143,8 +117,8 @@ describe.skipIf(inject('externalNodes'))('a node in the holder quorum loses stat
     const s = await holderOnFirstThree('row22', { ttl: 1_000 });
     s.resumeA();
     expect(await s.updateA).toBe(true);
-    await faults.scope.kill(set.nodes[2]!);
-    await faults.scope.restart(set.nodes[2]!, { persistence: 'none', delayMs: s.ttl + 100 });
+    await faults.scope.kill(own.set.nodes[2]!);
+    await faults.scope.restart(own.set.nodes[2]!, { persistence: 'none', delayMs: s.ttl + 100 });
     // A stopped acting at its deadline, which passed while node 2 was down.
     expect(s.lockA.remainingMs()).toBe(0);
     s.heldA.end();
@@ -157,12 +131,12 @@ describe.skipIf(inject('externalNodes'))('a node in the holder quorum loses stat
 
   it('row 23: the same crash with AOF appendfsync always: the key comes back with its remaining TTL and B is refused', async () => {
     const s = await holderOnFirstThree('row23');
-    await faults.scope.crash(set.nodes[2]!, { persistence: 'aof-always' });
-    expect(await set.nodes[2]!.command('GET', s.resource)).toBe(s.lockA.value);
-    const pttl = Number(await set.nodes[2]!.command('PTTL', s.resource));
+    await faults.scope.crash(own.set.nodes[2]!, { persistence: 'aof-always' });
+    expect(await own.set.nodes[2]!.command('GET', s.resource)).toBe(s.lockA.value);
+    const pttl = Number(await own.set.nodes[2]!.command('PTTL', s.resource));
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(s.ttl);
-    const refused = await failure(redlock(s.netB.clients).acquire(s.resource, s.ttl, ONCE));
+    const refused = await acquireFailure(redlock(s.netB.clients).acquire(s.resource, s.ttl, ONCE));
     expect(refused.nodes[2]!.outcome, formatNodes(refused.nodes)).toBe('held');
     s.resumeA();
     expect(await s.updateA).toBe(true);
@@ -178,12 +152,12 @@ describe.skipIf(inject('externalNodes'))('a node in the holder quorum loses stat
     let snapshot = '';
     const s = await holderOnFirstThree('row24', {
       beforeAcquire: async () => {
-        snapshot = await set.nodes[2]!.snapshotData();
+        snapshot = await own.set.nodes[2]!.snapshotData();
       },
     });
-    await faults.scope.rollback(set.nodes[2]!, snapshot);
-    expect(await set.nodes[2]!.command('EXISTS', s.resource)).toBe(0);
-    expect(await set.nodes[2]!.command('GET', fenceKeyOf(s.resource))).toBe('0');
+    await faults.scope.rollback(own.set.nodes[2]!, snapshot);
+    expect(await own.set.nodes[2]!.command('EXISTS', s.resource)).toBe(0);
+    expect(await own.set.nodes[2]!.command('GET', fenceKeyOf(s.resource))).toBe('0');
 
     const { lockB, heldB } = await bTakesIt(s);
     s.resumeA();
@@ -206,7 +180,7 @@ describe.skipIf(inject('externalNodes'))('a node in the holder quorum loses stat
     await fenced.lockB.release();
 
     // The quarantine (or a restart delayed beyond the ttl) keeps the second holder out.
-    const quarantined = await failure(
+    const quarantined = await acquireFailure(
       redlock(s.netB.clients, { minNodeUptimeMs: QUARANTINE }).acquire(s.resource, s.ttl, ONCE),
     );
     expect(quarantined.nodes[2]!.outcome, formatNodes(quarantined.nodes)).toBe('quarantined');
@@ -216,7 +190,7 @@ describe.skipIf(inject('externalNodes'))('a node in the holder quorum loses stat
 
   it('row 25 (negative control): eviction of the lock key lets B in; the first contact warned about the policy; the fence rejects the stale writer', async () => {
     const s = await holderOnFirstThree('row25');
-    const node2 = set.nodes[2]!;
+    const node2 = own.set.nodes[2]!;
     const evicted = await faults.scope.evict(node2, {
       policy: 'volatile-lru',
       until: async () => (await node2.command('EXISTS', s.resource)) === 0,
@@ -262,7 +236,7 @@ describe.skipIf(inject('externalNodes'))('a node in the holder quorum loses stat
 
   it('row 25 (negative control): FLUSHALL on the shared node lets B in; with fencing B gets no token (the counter is gone too)', async () => {
     const s = await holderOnFirstThree('row25:flushall');
-    await set.nodes[2]!.command('FLUSHALL');
+    await own.set.nodes[2]!.command('FLUSHALL');
     const { lockB, heldB } = await bTakesIt(s);
     s.resumeA();
     expect(await s.updateA).toBe(true);
@@ -271,7 +245,9 @@ describe.skipIf(inject('externalNodes'))('a node in the holder quorum loses stat
     expect(found.lostUpdates).toBe(1);
     heldB.end();
     await lockB.release();
-    const fenced = await failure(redlock(s.netB.clients, { fencing: true }).acquire(s.resource, s.ttl, ONCE));
+    const fenced = await acquireFailure(
+      redlock(s.netB.clients, { fencing: true }).acquire(s.resource, s.ttl, ONCE),
+    );
     expect(fenced.attempts[0]!.claim?.[2]).toMatchObject({ outcome: 'not-held', holder: 'absent' });
     s.heldA.end();
     await s.lockA.release();

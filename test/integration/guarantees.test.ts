@@ -8,8 +8,8 @@ import { type LockAcquireError, LockLostError } from '../../src/errors.js';
 import { holderHash } from '../../src/inspect.js';
 import { fenceKeyOf } from '../../src/keys.js';
 import { Redlock } from '../../src/redlock.js';
+import { NodeSet } from '../../tools/nodes.js';
 import { type ConnectedClients, connectClients } from '../support/clients.js';
-import { NodeSet } from '../support/nodes.js';
 import { useSharedNodes } from '../support/real-nodes.js';
 
 const nodes = useSharedNodes();

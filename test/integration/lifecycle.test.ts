@@ -4,8 +4,8 @@ import type { RedisClient } from '../../src/adapter.js';
 import { formatNodes, LockAcquireError } from '../../src/errors.js';
 import { Redlock } from '../../src/redlock.js';
 import { driftMs } from '../../src/validity.js';
+import { parseAddress } from '../../tools/nodes.js';
 import { type ConnectedClients, connectClients } from '../support/clients.js';
-import { parseAddress } from '../support/nodes.js';
 import { FaultProxy } from '../support/proxy.js';
 import { useSharedNodes } from '../support/real-nodes.js';
 

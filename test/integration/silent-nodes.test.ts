@@ -2,8 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { formatNodes, LockAcquireError } from '../../src/errors.js';
 import { Redlock } from '../../src/redlock.js';
+import { NodeSet, parseAddress } from '../../tools/nodes.js';
 import { type ConnectedClients, connectClients } from '../support/clients.js';
-import { NodeSet, parseAddress } from '../support/nodes.js';
 import { FaultProxy } from '../support/proxy.js';
 
 /**

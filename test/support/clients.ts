@@ -3,7 +3,7 @@ import { createClient } from 'redis';
 import type { RedisClient } from '../../src/adapter.js';
 import { ioredisAdapter } from '../../src/adapters/ioredis.js';
 import { nodeRedisAdapter } from '../../src/adapters/node-redis.js';
-import { parseAddress } from './nodes.js';
+import { parseAddress } from '../../tools/nodes.js';
 
 /**
  * Disconnect and wait for the socket to close. A client that is between reconnection attempts

@@ -2,8 +2,12 @@
  * Per-test fault bookkeeping for Vitest files: a {@link FaultScope} and the per-client networks
  * a test opens, all undone and closed in `afterEach`, also when the test failed.
  */
-import { afterEach } from 'vitest';
-import type { Redlock } from '../../src/redlock.js';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import type { RedisClient } from '../../src/adapter.js';
+import { LockAcquireError } from '../../src/errors.js';
+import type { RedlockOptions } from '../../src/options.js';
+import { Redlock } from '../../src/redlock.js';
+import { NodeSet } from '../../tools/nodes.js';
 import type { ClientKind } from './clients.js';
 import { FaultScope } from './faults.js';
 import { ClientNetwork } from './network.js';
@@ -27,6 +31,35 @@ export function useFaults() {
       redlocks.push(redlock);
       return redlock;
     },
+    /** A tracked Redlock for fault tests: 200 ms node timeout and {@link RETRIES}, then `options`. */
+    redlock(clients: RedisClient[], options: RedlockOptions = {}): Redlock {
+      return state.track(new Redlock(clients, { nodeTimeoutMs: FAULT_NODE_TIMEOUT, ...RETRIES, ...options }));
+    },
+    /**
+     * Nodes of this describe block alone (for tests that kill, pause or restart them): started
+     * before its first test, stopped after its last, and flushed after each test (deferred on
+     * the scope, so it runs after the test's restarts and configuration are undone).
+     */
+    ownNodes(count = 5): { readonly set: NodeSet } {
+      let set: NodeSet | undefined;
+      beforeAll(async () => {
+        set = await NodeSet.start(count);
+      });
+      afterAll(async () => {
+        await set?.dispose();
+      });
+      beforeEach(() => {
+        state.scope.defer('FLUSHALL every node', async () => {
+          await Promise.all(set!.nodes.map((n) => n.command('FLUSHALL')));
+        });
+      });
+      return {
+        get set() {
+          if (set === undefined) throw new Error('ownNodes: the nodes start in beforeAll');
+          return set;
+        },
+      };
+    },
   };
   afterEach(async () => {
     const current = scope;
@@ -48,6 +81,19 @@ export function useFaults() {
  * (every per-node timer fires before the replies are read) must not fail them.
  */
 export const RETRIES = { retryCount: 3, retryDelay: 50, retryJitter: 25 } as const;
+
+/** The per-node timeout of a fault test's Redlock. */
+export const FAULT_NODE_TIMEOUT = 200;
+
+/** The LockAcquireError `promise` rejects with; fails the test if it resolves or rejects otherwise. */
+export async function acquireFailure(promise: Promise<unknown>): Promise<LockAcquireError> {
+  const error = await promise.then(
+    () => new Error('acquired, but a failure was expected'),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(LockAcquireError);
+  return error as LockAcquireError;
+}
 
 /** A single attempt, for acquisitions a test expects to fail. */
 export const ONCE = { retryStrategy: () => null } as const;

@@ -9,7 +9,7 @@
  * failed. Everything here talks to 127.0.0.1 only.
  */
 import type { Redis } from 'ioredis';
-import type { Persistence, RedisNode } from './nodes.js';
+import type { Persistence, RedisNode } from '../../tools/nodes.js';
 import type { FaultProxy, ProxyMode } from './proxy.js';
 
 /** Anything that runs one Redis command: a {@link RedisNode}, or an admin client via {@link commander}. */

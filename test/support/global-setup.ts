@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { NodeSet } from './nodes.js';
+import { NodeSet } from '../../tools/nodes.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,11 +1,10 @@
 /**
  * A history of lock holders on real nodes, and the checks of the invariants of docs/spec.md over it:
  * S1 lease windows (checkers.ts), the guarded counter (lost updates, checkers.ts), the fenced
- * resource (examples/fenced-store.ts: stale writers rejected), S2 token order and S4 (no success
+ * resource (stale writers rejected, as docs/fencing.md asks of a store), S2 token order and S4 (no success
  * without a quorum and a positive validity). Every time is `performance.now()` of this process,
  * one monotonic clock for every client.
  */
-import { FencedStore } from '../../examples/fenced-store.js';
 import type { Lock } from '../../src/lock.js';
 import {
   describeOverlaps,
@@ -189,10 +188,10 @@ export class Holding {
   }
 
   /** Write to the resource's fenced store with this lock's token (fencing must be on). */
-  write(value = this.record.client): boolean {
+  write(): boolean {
     const token = this.lock.fencingToken;
     if (token === null) throw new Error('write: this lock has no fencing token (fencing is off)');
-    return this.history.fencedWrite(this.record.client, this.resource, token, this.valid, value);
+    return this.history.fencedWrite(this.record.client, this.resource, token, this.valid);
   }
 
   /**
@@ -210,7 +209,8 @@ export class History {
   readonly fencedWrites: FencedWrite[] = [];
   readonly updates: GuardedUpdate[] = [];
   readonly #counters = new Map<string, GuardedCounter>();
-  readonly #stores = new Map<string, FencedStore>();
+  /** Per resource, the highest token its fenced store accepted: the store's whole state. */
+  readonly #highest = new Map<string, number>();
   readonly #locks = new Map<Acquisition, Lock>();
 
   /** Record a lock `client` just acquired (call right after `acquire` returned). */
@@ -243,21 +243,20 @@ export class History {
     return counter;
   }
 
-  /** The fenced store of `resource`. */
-  store(resource: string): FencedStore {
-    let store = this.#stores.get(resource);
-    if (store === undefined) {
-      store = new FencedStore();
-      this.#stores.set(resource, store);
-    }
-    return store;
-  }
-
-  /** A write to `resource`'s fenced store, recorded. */
-  fencedWrite(client: string, resource: string, token: number, valid: boolean, value = client): boolean {
-    const accepted = this.store(resource).write(resource, value, token);
+  /**
+   * A write to `resource`'s fenced store, recorded. The store accepts a token at least as high as
+   * every token it accepted before (the check and the write are one step), and rejects a lower one.
+   */
+  fencedWrite(client: string, resource: string, token: number, valid: boolean): boolean {
+    const accepted = token >= (this.#highest.get(resource) ?? 0);
+    if (accepted) this.#highest.set(resource, token);
     this.fencedWrites.push({ client, resource, token, at: performance.now(), accepted, valid });
     return accepted;
+  }
+
+  /** Who wrote the value `resource`'s fenced store holds: the client of its last accepted write. */
+  fencedValue(resource: string): string | undefined {
+    return this.fencedWrites.findLast((w) => w.resource === resource && w.accepted)?.client;
   }
 
   /** When `a`'s window ends: where its holder stopped, else its lock's (last) deadline. */

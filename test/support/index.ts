@@ -1,2 +1,2 @@
-export * from './nodes.js';
+export * from '../../tools/nodes.js';
 export * from './proxy.js';

@@ -5,9 +5,9 @@
  * when a reply arrives (to inject a fault at an exact point).
  */
 import type { Command, RedisClient } from '../../src/adapter.js';
+import { parseAddress } from '../../tools/nodes.js';
 import { type ClientKind, type ConnectedClients, connectClients } from './clients.js';
 import { discards, healProxy } from './faults.js';
-import { parseAddress } from './nodes.js';
 import { FaultProxy, type ProxyLatency, type ProxyMode } from './proxy.js';
 
 /** A client's private path to each node: one proxy per node, and the adapters connected through them. */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { adminClient } from '../../tools/nodes.js';
 import { type ClientKind, type ConnectedClients, connectClients } from './clients.js';
-import { adminClient } from './nodes.js';
 
 /**
  * Per-file access to the integration project's shared nodes: one connected client and one

@@ -1,4 +1,5 @@
 import type { Clock, Random, Runtime, Timers } from '../../src/clock.js';
+import { mulberry32 } from '../../tools/random.js';
 
 interface Pending {
   readonly id: number;
@@ -97,16 +98,9 @@ export async function flushMicrotasks(): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-/** mulberry32: a small, seedable PRNG. Not a CSPRNG: for tests and simulations only. */
+/** A seeded Random (tools/random.ts): a simulation replays from its seed. */
 export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     fill(target) {
       for (let i = 0; i < target.length; i++) target[i] = Math.floor(next() * 256);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { commander, FaultScope, jumpBackward, jumpClock, jumpForward } from '../support/faults.js';
-import { type Acquisition, checkTokens } from '../support/history.js';
-import { useSharedNodes } from '../support/real-nodes.js';
+import { commander, FaultScope, jumpBackward, jumpClock, jumpForward } from '../../support/faults.js';
+import { type Acquisition, checkTokens } from '../../support/history.js';
+import { useSharedNodes } from '../../support/real-nodes.js';
 
 const nodes = useSharedNodes();
 

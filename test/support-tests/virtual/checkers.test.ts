@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findOverlaps, GuardedCounter, type LeaseWindow } from '../support/checkers.js';
+import { findOverlaps, GuardedCounter, type LeaseWindow } from '../../support/checkers.js';
 
 const w = (holder: string, start: number, end: number, resource = 'r'): LeaseWindow => ({
   holder,

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { acquireScript, releaseScript } from '../../src/scripts/index.js';
-import { GuardedCounter } from '../support/checkers.js';
-import { History } from '../support/simulation/history.js';
-import { timedCarrier } from '../support/simulation/link.js';
-import { NodeClock } from '../support/simulation/node-clock.js';
-import { operationsOf } from '../support/simulation/operations.js';
-import { SimProcess } from '../support/simulation/process.js';
-import { describeRun, runScenario } from '../support/simulation/run.js';
-import { brokenAssumptions, type Scenario, safeQuarantineMs } from '../support/simulation/scenario.js';
-import { BREAKING_SCHEDULES } from '../support/simulation/schedules.js';
-import { interferedKeys, SimNode } from '../support/simulation/sim-node.js';
-import { StallingClock } from '../support/simulation/variants.js';
-import { deriveSeed, SimWorld } from '../support/simulation/world.js';
-import { VirtualTime } from '../support/virtual-time.js';
+import { acquireScript, releaseScript } from '../../../src/scripts/index.js';
+import { GuardedCounter } from '../../support/checkers.js';
+import { History } from '../../support/simulation/history.js';
+import { timedCarrier } from '../../support/simulation/link.js';
+import { NodeClock } from '../../support/simulation/node-clock.js';
+import { operationsOf } from '../../support/simulation/operations.js';
+import { SimProcess } from '../../support/simulation/process.js';
+import { describeRun, runScenario } from '../../support/simulation/run.js';
+import { brokenAssumptions, type Scenario, safeQuarantineMs } from '../../support/simulation/scenario.js';
+import { BREAKING_SCHEDULES } from '../../support/simulation/schedules.js';
+import { interferedKeys, SimNode } from '../../support/simulation/sim-node.js';
+import { StallingClock } from '../../support/simulation/variants.js';
+import { deriveSeed, SimWorld } from '../../support/simulation/world.js';
+import { VirtualTime } from '../../support/virtual-time.js';
 
 function world(options: Partial<ConstructorParameters<typeof SimWorld>[0]> = {}) {
   return new SimWorld({

@@ -7,7 +7,7 @@ import {
   parseAddress,
   RedisNode,
   redisServerArgs,
-} from '../support/index.js';
+} from '../../support/index.js';
 
 /** The value of `promise` if it settles within `ms`, else the string 'timeout' (rejections are kept). */
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {

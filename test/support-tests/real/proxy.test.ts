@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { adminClient, closeClient, FaultProxy, RedisNode } from '../support/index.js';
+import { adminClient, closeClient, FaultProxy, RedisNode } from '../../support/index.js';
 
 /** The value of `promise` if it settles within `ms`, else 'timeout'; a later rejection is swallowed. */
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {

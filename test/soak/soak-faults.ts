@@ -1,5 +1,5 @@
 /**
- * The long randomised nemesis soak (fault matrix row 44; test/support/soak.ts):
+ * The long randomised nemesis soak (fault matrix row 44; test/support/soak/):
  *
  *   npm run soak:faults -- --minutes 10 [--seed 1] [--contenders 6] [--resources 3] [--fenced 2]
  *                          [--ttl 1500] [--fault-every 600] [--unsafe] [--out DIR]
@@ -15,8 +15,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { NodeSet } from '../test/support/nodes.js';
-import { recheckHistory, runSoak } from '../test/support/soak.js';
+import { NodeSet } from '../../tools/nodes.js';
+import { recheckHistory, runSoak } from '../support/soak/index.js';
 
 const USAGE =
   'usage: npm run soak:faults -- --minutes N [--seed S] [--contenders C] [--resources R] [--fenced F] [--ttl MS] [--fault-every MS] [--unsafe] [--out DIR]\n' +

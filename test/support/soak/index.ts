@@ -1,0 +1,3 @@
+export * from './model.js';
+export { recheckHistory } from './report.js';
+export { runSoak } from './run.js';
