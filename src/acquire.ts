@@ -146,9 +146,53 @@ async function tryOnce(
   // Every node that may hold the key gets the release, those that errored or timed out
   // included: their SET may have landed (R5). A "held" answer proves the script wrote nothing,
   // so those nodes are spared. Done before the next attempt, so a client never blocks itself (R9).
-  const suspects = round.nodes.filter((n) => n.outcome !== 'held').map((n) => nodes.list[n.node]!);
-  if (suspects.length > 0) await releaseRound(core, resources, value, timeoutMs, undefined, suspects);
+  // A lost vote's stragglers are released once they answered, and only if they did not say "held"
+  // (under contention they mostly do): waiting for them is bounded by the round's node timeout.
+  // Any other failure (a won vote past its validity, a failed claim, an abort) releases the
+  // stragglers at once, as it does every node that did not say "held".
+  const { final } = round;
+  const now = round.nodes.filter(
+    (n) => n.outcome !== 'held' && (final === undefined || n.outcome !== 'pending'),
+  );
+  await Promise.all([
+    release(
+      core,
+      resources,
+      value,
+      timeoutMs,
+      now.map((n) => n.node),
+    ),
+    final?.then((outcomes) => {
+      const late = round.nodes.filter((n, i) => n.outcome === 'pending' && outcomes[i] !== 'held');
+      return release(
+        core,
+        resources,
+        value,
+        timeoutMs,
+        late.map((n) => n.node),
+      );
+    }),
+  ]);
   return report;
+}
+
+/** Release `value` on the nodes at `indices`, if any. */
+async function release(
+  core: Core,
+  resources: readonly string[],
+  value: string,
+  timeoutMs: number,
+  indices: readonly number[],
+): Promise<void> {
+  if (indices.length === 0) return;
+  await releaseRound(
+    core,
+    resources,
+    value,
+    timeoutMs,
+    undefined,
+    indices.map((i) => core.nodes.list[i]!),
+  );
 }
 
 /** A fresh 128-bit value from the injected randomness, as hex (R2). */

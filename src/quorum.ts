@@ -54,6 +54,11 @@ export interface RoundResult {
   readonly decidedMs: number;
   /** Every node's answer at the decision; stragglers show `pending`. */
   readonly nodes: readonly NodeReport[];
+  /**
+   * A lost vote with stragglers only: every node's final outcome, once the stragglers have
+   * answered or timed out (so a caller can tell which of them may hold what it sent).
+   */
+  readonly final?: Promise<readonly NodeOutcome[]>;
 }
 
 /**
@@ -79,6 +84,9 @@ export function runRound<N extends RoundNode>(spec: RoundSpec<N>): Promise<Round
   let pending = n;
   let votes = 0;
   let decided = false;
+  /** Set when a lost vote left stragglers: their outcomes complete `outcomes`, then this resolves. */
+  let whenFinal: ((outcomes: readonly NodeOutcome[]) => void) | undefined;
+  let outcomes: NodeOutcome[] | undefined;
 
   return new Promise<RoundResult>((resolve) => {
     const startMs = clock.now();
@@ -86,7 +94,16 @@ export function runRound<N extends RoundNode>(spec: RoundSpec<N>): Promise<Round
     const decide = (decision: RoundResult['decision']) => {
       decided = true;
       signal?.removeEventListener('abort', onAbort);
-      resolve({ decision, votes, startMs, decidedMs: clock.now(), nodes: reports.slice() });
+      const nodes = reports.slice();
+      if (decision !== 'lost' || pending === 0) {
+        resolve({ decision, votes, startMs, decidedMs: clock.now(), nodes });
+        return;
+      }
+      outcomes = nodes.map((r) => r.outcome);
+      const final = new Promise<readonly NodeOutcome[]>((done) => {
+        whenFinal = done;
+      });
+      resolve({ decision, votes, startMs, decidedMs: clock.now(), nodes, final });
     };
 
     const check = () => {
@@ -105,7 +122,13 @@ export function runRound<N extends RoundNode>(spec: RoundSpec<N>): Promise<Round
       pending--;
       if (pending === 0) timers.clearTimeout(timer);
       spec.track(-1);
-      if (decided) return;
+      if (decided) {
+        if (outcomes !== undefined) {
+          outcomes[i] = verdict.outcome;
+          if (pending === 0) whenFinal!(outcomes);
+        }
+        return;
+      }
       let { outcome, yes, error } = verdict;
       if (server !== undefined) {
         if (voters.has(server)) {

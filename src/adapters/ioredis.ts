@@ -1,5 +1,5 @@
 import { type Command, isNoScriptError, type RedisClient } from '../adapter.js';
-import { endpointOf, evalArgs, wire } from './shared.js';
+import { endpointOf, evalArgs, replyOf, wire } from './shared.js';
 
 /** The part of an ioredis client (`Redis`) the adapter uses: `call` and `pipeline`. */
 export interface IoredisLike {
@@ -38,10 +38,11 @@ export function ioredisAdapter(client: IoredisLike, options: IoredisAdapterOptio
   const o = client.options ?? {};
   const endpoint = options.endpoint ?? endpointOf(o.host, o.port, o.db, o.path);
 
-  async function one(command: Command): Promise<unknown[]> {
-    const [name, args] = wire(command);
+  async function one(commands: readonly Command[]): Promise<unknown[]> {
+    const command = commands[0]!;
+    const [name, args] = wire(command, commands);
     try {
-      return [await client.call(name, ...args)];
+      return [replyOf(command, commands, await client.call(name, ...args))];
     } catch (error) {
       if (command.type === 'eval' && isNoScriptError(error)) {
         return [await client.call('EVAL', ...evalArgs(command))];
@@ -53,12 +54,14 @@ export function ioredisAdapter(client: IoredisLike, options: IoredisAdapterOptio
   async function many(commands: readonly Command[]): Promise<unknown[]> {
     const pipeline = client.pipeline();
     for (const command of commands) {
-      const [name, args] = wire(command);
+      const [name, args] = wire(command, commands);
       pipeline.call(name, ...args);
     }
     const results = await pipeline.exec();
     if (results === null) throw new Error('ioredis pipeline returned no results');
-    const replies: unknown[] = results.map(([error, reply]) => error ?? reply);
+    const replies: unknown[] = results.map(
+      ([error, reply], i) => error ?? replyOf(commands[i]!, commands, reply),
+    );
     // NOSCRIPT after a restart or SCRIPT FLUSH: run those commands again with EVAL, in order.
     const missing = commands.flatMap((c, i) => (c.type === 'eval' && isNoScriptError(replies[i]) ? [i] : []));
     if (missing.length > 0) {
@@ -79,7 +82,7 @@ export function ioredisAdapter(client: IoredisLike, options: IoredisAdapterOptio
     endpoint,
     exec(commands) {
       if (commands.length === 1)
-        return one(commands[0]!).catch((error: unknown) => {
+        return one(commands).catch((error: unknown) => {
           // An error reply is that command's answer, not a failed call.
           if (isReplyError(error)) return [error];
           throw error;

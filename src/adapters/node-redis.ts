@@ -1,5 +1,5 @@
 import { type Command, isNoScriptError, type RedisClient } from '../adapter.js';
-import { endpointOf, evalArgs, wire } from './shared.js';
+import { endpointOf, evalArgs, replyOf, wire } from './shared.js';
 
 /** The part of a node-redis client (`createClient()`) the adapter uses. */
 export interface NodeRedisLike {
@@ -29,10 +29,10 @@ export function nodeRedisAdapter(client: NodeRedisLike, options: NodeRedisAdapte
   }
   const endpoint = options.endpoint ?? nodeRedisEndpoint(client);
 
-  async function run(command: Command): Promise<unknown> {
-    const [name, args] = wire(command);
+  async function run(command: Command, commands: readonly Command[]): Promise<unknown> {
+    const [name, args] = wire(command, commands);
     try {
-      return await client.sendCommand([name, ...args]);
+      return replyOf(command, commands, await client.sendCommand([name, ...args]));
     } catch (error) {
       if (command.type === 'eval' && isNoScriptError(error)) {
         try {
@@ -48,7 +48,7 @@ export function nodeRedisAdapter(client: NodeRedisLike, options: NodeRedisAdapte
   return {
     endpoint,
     async exec(commands) {
-      const replies = await Promise.allSettled(commands.map(run));
+      const replies = await Promise.allSettled(commands.map((command) => run(command, commands)));
       // A failed call (closed, refused) fails the whole exec; error replies stay in their slot.
       const failed = replies.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;

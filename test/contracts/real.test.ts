@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { BATCHABLE, batchScript } from '../../src/scripts/index.js';
+import { acquireScript, BATCHABLE, batchScript } from '../../src/scripts/index.js';
 import { adminClient } from '../../tools/nodes.js';
 import { type ClientKind, connectClients } from '../support/clients.js';
 import { adapterContract, type NodeAccess } from './contract.js';
@@ -42,4 +42,52 @@ describe('scripts', () => {
   it.each([...BATCHABLE, batchScript])('$name has the SHA1 redis-server computes', async (script) => {
     expect(await admin.script('LOAD', script.source)).toBe(script.sha);
   });
+});
+
+/** How many times the server ran `name` (INFO commandstats), for the wire-form checks. */
+async function calls(name: string): Promise<number> {
+  const stats = String(await admin.info('commandstats'));
+  return Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+}
+
+describe('wire form (ADR 015)', () => {
+  for (const kind of ['ioredis', 'node-redis'] as ClientKind[]) {
+    it(`${kind}: a one-key acquire without a counter goes as SET NX PX, read back as the script's reply`, async () => {
+      const connected = await connectClients([address!], kind);
+      try {
+        const client = connected.clients[0]!;
+        const key = `wire:${kind}:${Date.now()}`;
+        const command = {
+          type: 'eval',
+          script: acquireScript,
+          keys: [key],
+          args: ['v1', '5000', '1'],
+        } as const;
+        // Warm up the connection (the first call may carry INFO or handshake commands).
+        await client.exec([{ type: 'info', sections: ['server'] }]);
+        // A script may arrive as EVALSHA or, after NOSCRIPT (an earlier test flushed them), as EVAL.
+        const scripts = async () => (await calls('evalsha')) + (await calls('eval'));
+        const [set0, scripts0] = [await calls('set'), await scripts()];
+        expect(await client.exec([command])).toEqual([[1, 0, -1]]);
+        const info = { type: 'info', sections: ['server'] } as const;
+        expect((await client.exec([info, command]))[1]).toEqual([0, 1, -1]);
+        expect(await calls('set')).toBe(set0 + 2);
+        expect(await scripts()).toBe(scripts0);
+        expect(await admin.get(key)).toBe('v1');
+        // Beside another script it stays a script call, so that a NOSCRIPT retry keeps the order.
+        expect(await client.exec([command, command])).toEqual([
+          [0, 1, -1],
+          [0, 1, -1],
+        ]);
+        expect(await scripts()).toBe(scripts0 + 2);
+        // With a counter (fencing) or several keys, it stays the script.
+        const fenced = { ...command, keys: [`${key}:b`, `${key}:fence`] };
+        expect(await client.exec([fenced])).toEqual([[1, 0, -1]]);
+        expect(await scripts()).toBe(scripts0 + 3);
+        await admin.del(key, `${key}:b`);
+      } finally {
+        await connected.close();
+      }
+    });
+  }
 });

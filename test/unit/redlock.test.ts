@@ -228,6 +228,26 @@ describe('retries (R9)', () => {
     expect(cluster.keys().sort()).toEqual(['0:r=other', '1:r=other', '2:r=other']);
   });
 
+  it('a lost vote releases its stragglers only if they did not answer held, before it returns', async () => {
+    const { time, cluster, redlock } = setup(5, { retryCount: 0 });
+    for (const i of [0, 1, 2, 3]) cluster.nodes[i]!.set('r', 'other', TTL);
+    // Nodes 3 (held) and 4 (free) answer after the vote is lost on nodes 0-2.
+    cluster.set(3, { kind: 'up', delayMs: 10 });
+    cluster.set(4, { kind: 'up', delayMs: 10 });
+    const error = await failure(time, redlock.acquire('r', TTL));
+    expect(error.attempts[0]!.nodes.map((n) => n.outcome)).toEqual([
+      'held',
+      'held',
+      'held',
+      'pending',
+      'pending',
+    ]);
+    // Node 3's "held" proves nothing was written there: only node 4 gets the release.
+    expect(cluster.scriptCalls('quorumlock:release').map((c) => c.endpoint)).toEqual(['mem-4']);
+    expect(cluster.keys().sort()).toEqual(['0:r=other', '1:r=other', '2:r=other', '3:r=other']);
+    expect(time.now()).toBeGreaterThanOrEqual(20);
+  });
+
   it('a client never blocks itself: its own partial keys are gone before it retries', async () => {
     const { time, cluster, redlock } = setup(3, {
       retryCount: 1,
