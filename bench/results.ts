@@ -155,6 +155,15 @@ export const METRICS: readonly MetricDef[] = [
     value: (r, c) => tp('throughput-128')(r, c)?.opsPerSec,
   },
   {
+    id: 'cpu.c1',
+    label: 'Client CPU per acquire+release, concurrency 1',
+    short: 'CPU/op c1',
+    unit: 'µs',
+    better: 'lower',
+    digits: 1,
+    value: (r, c) => tp('throughput-1')(r, c)?.cpuUsPerOp,
+  },
+  {
     id: 'cpu.c16',
     label: 'Client CPU per acquire+release, concurrency 16',
     short: 'CPU/op c16',
@@ -246,6 +255,18 @@ export const METRICS: readonly MetricDef[] = [
     better: 'higher',
     digits: 3,
     value: (r, c) => contention(r, c)?.jain,
+  },
+  {
+    id: 'cont.repeat',
+    label: 'Contention: share of acquisitions won by the worker that released last',
+    short: 'back-to-back',
+    unit: '%',
+    better: 'lower',
+    digits: 1,
+    value: (r, c) => {
+      const v = contention(r, c)?.backToBackShare;
+      return v === undefined ? undefined : v * 100;
+    },
   },
   {
     id: 'cont.cmds',
@@ -345,6 +366,22 @@ export const TARGETS: readonly TargetDef[] = [
     limit: 1.25,
   },
   {
+    id: 'tp-1',
+    text: 'Throughput c1 ≥ best peer',
+    metric: 'tp.c1',
+    against: 'best-peer',
+    op: '>=',
+    limit: 1,
+  },
+  {
+    id: 'cpu-1',
+    text: 'CPU per op c1 ≤ plain floor',
+    metric: 'cpu.c1',
+    against: 'floor',
+    op: '<=',
+    limit: 1,
+  },
+  {
     id: 'tp-16',
     text: 'Throughput c16 ≥ 2.5 × best peer',
     metric: 'tp.c16',
@@ -370,10 +407,18 @@ export const TARGETS: readonly TargetDef[] = [
   },
   {
     id: 'cont-cmds',
-    text: 'Contention: commands per acquisition ≤ plain floor',
+    text: 'Contention: commands per acquisition ≤ 1.1 × plain floor',
     metric: 'cont.cmds',
     against: 'floor',
     op: '<=',
+    limit: 1.1,
+  },
+  {
+    id: 'cont-rate',
+    text: 'Contention: acquisitions per second ≥ best peer',
+    metric: 'cont.rate',
+    against: 'best-peer',
+    op: '>=',
     limit: 1,
   },
   {
@@ -391,6 +436,14 @@ export const TARGETS: readonly TargetDef[] = [
     against: 'absolute',
     op: '>=',
     limit: 0.95,
+  },
+  {
+    id: 'alloc-16',
+    text: 'Heap allocated per op c16 ≤ best peer',
+    metric: 'alloc.c16',
+    against: 'best-peer',
+    op: '<=',
+    limit: 1,
   },
   {
     id: 'scale',

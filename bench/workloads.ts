@@ -72,6 +72,11 @@ export interface ContentionResult extends CellHealth {
   longestUnfinishedWaitMs: number;
   perWorker: number[];
   jain: number;
+  /**
+   * Share of acquisitions won by the worker whose release came last (it re-acquired before any
+   * waiter): near 1 means waiters rarely get in between; 1/workers is strict rotation.
+   */
+  backToBackShare: number;
   /** Every acquisition between the commandstats snapshots (the windows plus their tails). */
   countedAcquisitions: number;
   /** Σ over nodes of INFO commandstats calls (commands inside scripts included) per counted acquisition. */
@@ -315,6 +320,9 @@ interface ContentionState extends CellHealth {
   /** Acquisitions since the state was made (window and tail). */
   total: number;
   perWorker: number[];
+  /** The worker that released last (-1 before the first release), and wins by that worker. */
+  lastReleaser: number;
+  backToBack: number;
   waits: Samples | undefined;
   /** When each worker began wanting the lock (NaN while it holds it or has stopped). */
   wantingSince: number[];
@@ -351,10 +359,12 @@ async function contentionWorker(
     s.total++;
     if (!s.stopped) {
       s.perWorker[index]!++;
+      if (s.lastReleaser === index) s.backToBack++;
       s.waits?.push(performance.now() - wantAt);
     }
     await sleep(c.holdMs);
     s.holders--;
+    s.lastReleaser = index;
     try {
       await contender.release(handle);
     } catch (error) {
@@ -395,6 +405,7 @@ export async function openContention(
   }
   const key = `${p.keyPrefix}:one`;
   const perWorker = new Array<number>(c.workers).fill(0);
+  let backToBack = 0;
   const waits = new Samples();
   const breakdown = new Map<string, number>();
   const total = {
@@ -424,6 +435,8 @@ export async function openContention(
       giveUps: 0,
       total: 0,
       perWorker: new Array<number>(c.workers).fill(0),
+      lastReleaser: -1,
+      backToBack: 0,
       waits: measure ? waits : undefined,
       wantingSince: new Array<number>(c.workers).fill(Number.NaN),
       errors: 0,
@@ -457,6 +470,7 @@ export async function openContention(
     s.perWorker.forEach((n, i) => {
       perWorker[i]! += n;
     });
+    backToBack += s.backToBack;
     addHealth(total, s);
   };
 
@@ -478,6 +492,7 @@ export async function openContention(
         longestUnfinishedWaitMs: total.longestUnfinished,
         perWorker,
         jain: jainIndex(perWorker),
+        backToBackShare: acquisitions > 0 ? backToBack / acquisitions : Number.NaN,
         countedAcquisitions: total.counted,
         commandsPerAcquisition: commands / total.counted,
         sentPerAcquisition: total.sent / total.counted,

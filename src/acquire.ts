@@ -203,10 +203,12 @@ function newValue(core: Core): string {
   return out;
 }
 
+const ACQUIRED: Verdict = Object.freeze({ outcome: 'acquired', yes: true });
+const HELD: Verdict = Object.freeze({ outcome: 'held', yes: false });
+
+/** The hot path: a constant verdict, no object per reply. */
 function classifyAcquire(reply: unknown): Verdict {
-  return parseAcquireReply(reply).acquired
-    ? { outcome: 'acquired', yes: true }
-    : { outcome: 'held', yes: false };
+  return parseAcquireReply(reply).acquired ? ACQUIRED : HELD;
 }
 
 function classifyFencedAcquire(reply: unknown): Verdict {

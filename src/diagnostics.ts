@@ -38,7 +38,8 @@ export const channels = Object.freeze({
   release: tracingChannel('quorumlock:release') as Channel,
 });
 
-function active(channel: Channel): boolean {
+/** Whether anyone subscribes to `channel`: callers skip building a trace context when not. */
+export function active(channel: Channel): boolean {
   const aggregate = (channel as { hasSubscribers?: unknown }).hasSubscribers;
   if (typeof aggregate === 'boolean') return aggregate;
   return (

@@ -29,13 +29,34 @@ export class NodePipe {
   }
 
   send(commands: readonly Command[]): Promise<Reply[]> {
+    // Nothing in flight and nothing queued: no one to share the call with, so send it now, with
+    // no entry and no promise of our own around the client's.
+    if (this.#inFlight === 0 && this.#queue.length === 0) return this.#direct(commands);
     return new Promise((resolve, reject) => {
-      const entry = { commands, resolve, reject };
-      // Nothing in flight and nothing queued: no one to share the call with, so send it now.
-      if (this.#inFlight === 0 && this.#queue.length === 0) this.#dispatch([entry]);
-      else if (this.#queue.push(entry) === 1) process.nextTick(this.#flush);
+      if (this.#queue.push({ commands, resolve, reject }) === 1) process.nextTick(this.#flush);
     });
   }
+
+  #direct(commands: readonly Command[]): Promise<Reply[]> {
+    this.#inFlight++;
+    let call: Promise<Reply[]>;
+    try {
+      call = this.#client.exec(commands);
+    } catch (error) {
+      call = Promise.reject(error);
+    }
+    return call.then(this.#answered, this.#failed);
+  }
+
+  readonly #answered = (replies: Reply[]): Reply[] => {
+    this.#inFlight--;
+    return replies;
+  };
+
+  readonly #failed = (error: unknown): never => {
+    this.#inFlight--;
+    throw error;
+  };
 
   #send(): void {
     const entries = this.#queue;

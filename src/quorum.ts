@@ -179,10 +179,12 @@ export function runRound<N extends RoundNode>(spec: RoundSpec<N>): Promise<Round
       for (let i = 0; i < n; i++) if (!settled[i]) settle(i, { outcome: 'timeout', yes: false }, null);
     }, spec.timeoutMs);
 
+    // Nodes without a probe share one command list.
+    const alone = [spec.command];
     for (let i = 0; i < n; i++) {
       const node = nodes[i]!;
       const probe = vetting.probe(node);
-      const commands = probe ? [probe, spec.command] : [spec.command];
+      const commands = probe ? [probe, spec.command] : alone;
       spec.track(1);
       let call: Promise<unknown[]>;
       try {

@@ -1,7 +1,7 @@
 import { acquire, type Granted } from './acquire.js';
 import type { RedisClient } from './adapter.js';
 import type { Core } from './core.js';
-import { channels, traced } from './diagnostics.js';
+import { active, channels, type LockTraceContext, traced } from './diagnostics.js';
 import { InvalidArgumentError, LockAcquireError, type LockLostError } from './errors.js';
 import { type FencingInitResult, initFencing } from './fencing.js';
 import type { NodeInfo } from './guards.js';
@@ -55,6 +55,8 @@ export class Redlock {
   readonly options: ResolvedOptions;
   readonly #core: Core;
   readonly #registry: Registry;
+  /** retryDelay ± retryJitter, made once: the strategy of every call that names none. */
+  readonly #defaultRetry: RetryStrategy;
   /** The private way from a Lock back to this Redlock. */
   readonly #owner: LockOwner = {
     release: async (lock, options) => this.#releaseOf(lock, lock.resources, operationSignal(options)),
@@ -71,6 +73,7 @@ export class Redlock {
     this.quorum = nodes.quorum;
     this.#core = { nodes, options: resolved, runtime, handoff: handoffFor(runtime.clock) };
     this.#registry = new Registry(runtime.clock);
+    this.#defaultRetry = jitteredRetry(resolved.retryDelay, resolved.retryJitter);
   }
 
   /** The number of nodes. */
@@ -118,35 +121,38 @@ export class Redlock {
    * per-node report and says why: contended, unavailable or validity-exhausted.
    */
   acquire(resource: string | readonly string[], ttl: number, options?: AcquireOptions): Promise<Lock> {
+    if (!active(channels.acquire)) return this.#acquire(resource, ttl, options);
     return traced(
       channels.acquire,
       { operation: 'acquire', resources: typeof resource === 'string' ? [resource] : resource, ttl },
-      async () => {
-        const resources = requireResources('resource', resource);
-        if (this.options.fencing && resources.length !== 1) {
-          throw new InvalidArgumentError('resource', 'a single resource when fencing is on', resource);
-        }
-        requireTtl('ttl', ttl, this.options.driftFactor);
-        const { signal, timeoutMs, retryStrategy } = requireOptions('options', options, ACQUIRE_KEYS);
-        requireSignal('options.signal', signal);
-        if (timeoutMs !== undefined) requireInteger('options.timeoutMs', timeoutMs, 0, 2_147_483_647);
-        if (retryStrategy !== undefined) requireFunction('options.retryStrategy', retryStrategy, STRATEGY);
-        const { clock } = this.#core.runtime;
-        const granted = await acquire(this.#core, resources, ttl, {
-          signal,
-          until: timeoutMs === undefined ? Number.POSITIVE_INFINITY : clock.now() + timeoutMs,
-          strategy: retryStrategy ?? jitteredRetry(this.options.retryDelay, this.options.retryJitter),
-          maxRetries: this.options.retryCount,
-          keepReports: true,
-        });
-        return this.#lockOf(resource, resources, ttl, granted);
-      },
-      (lock, context) => {
-        context.attempts = [lock.report];
-        context.nodes = lock.report.nodes;
-        context.result = { ok: true, validityMs: lock.validityMs, fencingToken: lock.fencingToken };
-      },
+      () => this.#acquire(resource, ttl, options),
+      settleAcquire,
     );
+  }
+
+  async #acquire(
+    resource: string | readonly string[],
+    ttl: number,
+    options: AcquireOptions | undefined,
+  ): Promise<Lock> {
+    const resources = requireResources('resource', resource);
+    if (this.options.fencing && resources.length !== 1) {
+      throw new InvalidArgumentError('resource', 'a single resource when fencing is on', resource);
+    }
+    requireTtl('ttl', ttl, this.options.driftFactor);
+    const { signal, timeoutMs, retryStrategy } = requireOptions('options', options, ACQUIRE_KEYS);
+    requireSignal('options.signal', signal);
+    if (timeoutMs !== undefined) requireInteger('options.timeoutMs', timeoutMs, 0, 2_147_483_647);
+    if (retryStrategy !== undefined) requireFunction('options.retryStrategy', retryStrategy, STRATEGY);
+    const { clock } = this.#core.runtime;
+    const granted = await acquire(this.#core, resources, ttl, {
+      signal,
+      until: timeoutMs === undefined ? Number.POSITIVE_INFINITY : clock.now() + timeoutMs,
+      strategy: retryStrategy ?? this.#defaultRetry,
+      maxRetries: this.options.retryCount,
+      keepReports: true,
+    });
+    return this.#lockOf(resource, resources, ttl, granted);
   }
 
   /**
@@ -373,6 +379,12 @@ export class Redlock {
       signal,
     ).finally(() => this.#core.handoff.released(id));
   }
+}
+
+function settleAcquire(lock: Lock, context: LockTraceContext): void {
+  context.attempts = [lock.report];
+  context.nodes = lock.report.nodes;
+  context.result = { ok: true, validityMs: lock.validityMs, fencingToken: lock.fencingToken };
 }
 
 /** A per-call `{ signal }` options argument, validated. */

@@ -1,5 +1,5 @@
 import type { Core } from './core.js';
-import { channels, traced } from './diagnostics.js';
+import { active, channels, type LockTraceContext, traced } from './diagnostics.js';
 import type { NodeReport } from './errors.js';
 import { keysOf } from './keys.js';
 import type { NodeState } from './nodes.js';
@@ -39,15 +39,18 @@ export function release(
   timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<ReleaseResult> {
+  if (!active(channels.release)) return releaseRound(core, resources, value, timeoutMs, signal);
   return traced(
     channels.release,
     { operation: 'release', resources },
     () => releaseRound(core, resources, value, timeoutMs, signal),
-    (result, context) => {
-      context.nodes = result.nodes;
-      context.result = { ok: result.releasedCount > 0, releasedCount: result.releasedCount };
-    },
+    settleRelease,
   );
+}
+
+function settleRelease(result: ReleaseResult, context: LockTraceContext): void {
+  context.nodes = result.nodes;
+  context.result = { ok: result.releasedCount > 0, releasedCount: result.releasedCount };
 }
 
 /**
@@ -86,8 +89,11 @@ export async function releaseRound(
   });
 }
 
+const RELEASED: Verdict = Object.freeze({ outcome: 'released', yes: true });
+const FOREIGN: Verdict = Object.freeze({ outcome: 'not-held', yes: false, holder: 'foreign' });
+const ABSENT: Verdict = Object.freeze({ outcome: 'not-held', yes: false, holder: 'absent' });
+
 function classifyRelease(reply: unknown): Verdict {
   const r = parseReleaseReply(reply);
-  if (r.deleted > 0) return { outcome: 'released', yes: true };
-  return { outcome: 'not-held', yes: false, holder: r.foreign > 0 ? 'foreign' : 'absent' };
+  return r.deleted > 0 ? RELEASED : r.foreign > 0 ? FOREIGN : ABSENT;
 }

@@ -1,5 +1,5 @@
 import type { Core } from './core.js';
-import { channels, traced } from './diagnostics.js';
+import { active, channels, type LockTraceContext, traced } from './diagnostics.js';
 import type { NodeReport } from './errors.js';
 import { keysOf, sameSet } from './keys.js';
 import type { Lease } from './lease.js';
@@ -49,19 +49,22 @@ export function renew(
   held: Held | undefined,
   signal: AbortSignal | undefined,
 ): Promise<RenewResult> {
+  if (!active(channels.renew)) return renewRound(core, resources, value, ttl, held, signal);
   return traced(
     channels.renew,
     { operation: 'renew', resources, ttl },
     () => renewRound(core, resources, value, ttl, held, signal),
-    (result, context) => {
-      context.nodes = result.nodes;
-      context.result = {
-        ok: result.renewed,
-        validityMs: result.validityMs,
-        ...(result.reason ? { reason: result.reason } : {}),
-      };
-    },
+    settleRenew,
   );
+}
+
+function settleRenew(result: RenewResult, context: LockTraceContext): void {
+  context.nodes = result.nodes;
+  context.result = {
+    ok: result.renewed,
+    validityMs: result.validityMs,
+    ...(result.reason ? { reason: result.reason } : {}),
+  };
 }
 
 async function renewRound(
