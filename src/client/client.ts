@@ -203,8 +203,16 @@ export class RedisClient extends EventEmitter<RedisClientEvents> implements Node
     await this.disconnect();
   }
 
-  /** Lazy connect: the first command of a client never connected connects it first. */
-  readonly #ready = (): Promise<void> => (this.#redis.status === 'wait' ? this.connect() : Promise.resolve());
+  /**
+   * Lazy connect: a command of a client never connected connects it first, and one issued while
+   * `connect()` is in progress waits for it. Otherwise nothing waits: while ioredis reconnects,
+   * commands fail at once (no offline queue).
+   */
+  #mustWait(): boolean {
+    return this.#connecting !== undefined || this.#redis.status === 'wait';
+  }
+
+  readonly #ready = (): Promise<void> => (this.#mustWait() ? this.connect() : Promise.resolve());
 
   // ---- the Redlock node seam --------------------------------------------------------------
 
@@ -213,7 +221,7 @@ export class RedisClient extends EventEmitter<RedisClientEvents> implements Node
    * Redlock over several RedisClients calls; not needed by the client's own users.
    */
   exec(commands: readonly Command[]): Promise<Reply[]> {
-    if (this.#redis.status !== 'wait') return this.#node.exec(commands);
+    if (!this.#mustWait()) return this.#node.exec(commands);
     return this.connect().then(() => this.#node.exec(commands));
   }
 

@@ -37,7 +37,7 @@ export function requireAbortSignal(name: string, value: unknown): AbortSignal | 
 
 /**
  * An options argument: undefined, or a plain object whose keys are all known. An unknown key is
- * named with the closest known one (same letters ignoring case, or one a prefix of the other),
+ * named with a close known one (two edits at most ignoring case, or one a prefix of the other),
  * as the core does for its own options: a typo must not pass silently.
  */
 export function requireKnown<T extends object>(
@@ -54,7 +54,7 @@ export function requireKnown<T extends object>(
     const k = key.toLowerCase();
     const near = known.find((c) => {
       const l = c.toLowerCase();
-      return l === k || l.startsWith(k) || k.startsWith(l);
+      return l.startsWith(k) || k.startsWith(l) || distance(k, l) <= 2;
     });
     throw new InvalidArgumentError(
       `${name}.${key}`,
@@ -64,4 +64,21 @@ export function requireKnown<T extends object>(
     );
   }
   return value;
+}
+
+/** Levenshtein distance. */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
