@@ -192,7 +192,8 @@ export class RedisClient extends EventEmitter<RedisClientEvents> implements Node
       // Between attempts there is no socket: cancelling the attempt is all (ioredis emits no
       // 'end'). ioredis would also arm a 2 s timer to destroy the old, already closed stream,
       // which nothing clears; forget that stream first (guarded: a field of ioredis's connector).
-      const connector = (redis as unknown as { connector?: { stream?: { destroyed?: boolean } } }).connector;
+      const connector = (redis as unknown as { connector?: { stream?: { destroyed?: boolean } | undefined } })
+        .connector;
       if (connector?.stream?.destroyed === true) connector.stream = undefined;
       redis.disconnect();
       return;

@@ -107,7 +107,13 @@ describe('locks on one node', () => {
     const lock = (await a!.acquireLock(key, 5_000))!;
     const delays: number[] = [];
     const error = await b!.redlock
-      .acquire(key, 5_000, { retryStrategy: (attempt) => (attempt < 3 ? (delays.push(attempt), 1) : null) })
+      .acquire(key, 5_000, {
+        retryStrategy: (attempt) => {
+          if (attempt >= 3) return null;
+          delays.push(attempt);
+          return 1;
+        },
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LockAcquireError);
     expect((error as LockAcquireError).reason).toBe('contended');
