@@ -53,8 +53,8 @@ else
   local nth = redis.call('ZRANGE', key, count + cost - limit - 1, count + cost - limit - 1, 'WITHSCORES')
   retry = tonumber(nth[2]) + window - now
 end
-local reset = 0
-if count > 0 then
+local reset = window
+if allowed == 0 then
   local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
   reset = tonumber(newest[2]) + window - now
 end
