@@ -188,6 +188,20 @@ describe('sliding-window log', () => {
   });
 });
 
+describe('scripts', () => {
+  it('run again after the server lost them (NOSCRIPT: EVAL, then EVALSHA again)', async () => {
+    const c = env.client();
+    const key = freshKey('noscript');
+    expect((await c.rateLimit(key, { limit: 2, windowMs: WINDOW })).allowed).toBe(true);
+    await env.admin().script('FLUSH');
+    for (const algorithm of ['log', 'counter'] as const) {
+      expect((await c.rateLimit(key, { limit: 2, windowMs: WINDOW, algorithm })).remaining).toBe(
+        algorithm === 'log' ? 0 : 1,
+      );
+    }
+  });
+});
+
 describe('sliding-window counter', () => {
   it('keeps O(1) memory per key: one hash of three fields however many decisions', async () => {
     const c = env.client();
