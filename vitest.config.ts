@@ -31,6 +31,7 @@ export default defineConfig({
             'test/integration/**/*.test.ts',
             'test/fault/**/*.test.ts',
             'test/support-tests/real/**/*.test.ts',
+            'test/client/**/*.test.ts',
           ],
           setupFiles: ['test/support/setup.ts'],
           globalSetup: ['test/support/global-setup.ts'],

@@ -1,11 +1,14 @@
 /**
- * `npm run check:cycles`: fails when the import graph of src/ has a circle. Every static import
+ * `npm run check:cycles`: fails when the import graph of src/ has a circle, or when an entry
+ * that must stay apart crosses its boundary: nothing outside src/client/ imports it (lock-only
+ * users load none of it), and src/client/ reaches the core only through src/index.ts, the
+ * public entry (docs/adr/011-entry-points.md). Every static import
  * and re-export counts, type-only ones included (a type circle still ties the modules together).
  * Imports are read with TypeScript's own pre-processor, so comments and strings are not mistaken
  * for imports.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 
 const root = resolve(process.argv[2] ?? resolve(import.meta.dirname, '..', 'src'));
@@ -48,6 +51,29 @@ function visit(file: string): void {
 for (const file of graph.keys()) if (!state.has(file)) visit(file);
 
 const name = (file: string) => relative(resolve(root, '..'), file);
+
+/** Entries kept apart: a folder whose files may import, outside it, only the listed files. */
+const APART: ReadonlyArray<{ folder: string; mayImport: readonly string[] }> = [
+  { folder: join(root, 'client'), mayImport: [join(root, 'index.ts')] },
+];
+const crossings: string[] = [];
+for (const { folder, mayImport } of APART) {
+  const inside = (file: string) => file.startsWith(folder + sep);
+  for (const [file, imports] of graph) {
+    for (const next of imports) {
+      if (!inside(file) && inside(next)) crossings.push(`${name(file)} imports ${name(next)}`);
+      if (inside(file) && !inside(next) && !mayImport.includes(next)) {
+        crossings.push(`${name(file)} imports ${name(next)}; only ${mayImport.map(name).join(', ')} may be`);
+      }
+    }
+  }
+}
+if (crossings.length > 0) {
+  for (const crossing of crossings) console.error(`entry boundary crossed: ${crossing}`);
+  console.error(`check:cycles: ${crossings.length} boundary crossing(s) in src/`);
+  process.exit(1);
+}
+
 if (cycles.length > 0) {
   for (const cycle of cycles) console.error(`import circle: ${cycle.map(name).join(' → ')}`);
   console.error(`check:cycles: ${cycles.length} circle(s) among ${graph.size} files in src/`);
