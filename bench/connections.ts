@@ -6,8 +6,12 @@
  * a quorum wants), `lazyConnect` so that connecting is awaited here rather than inside a measured
  * window, and otherwise ioredis' defaults (offline queue on, ready check on). Only the
  * auto-pipelined floor turns on `enableAutoPipelining`.
+ *
+ * The node-redis section's contenders get node-redis clients instead (`connectNodeRedis`): no
+ * reconnection (the command is never resent), otherwise node-redis' defaults.
  */
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { parseAddress } from '../tools/nodes.js';
 import type { ConnectOptions } from './contender.js';
 
@@ -29,8 +33,12 @@ export interface SentCounter {
   sent: number;
 }
 
+/** A node-redis client as `createClient` makes it. */
+export type NodeRedisClient = ReturnType<typeof createClient>;
+
 export class ConnectionPool {
   readonly #clients: Redis[] = [];
+  readonly #nodeRedis: NodeRedisClient[] = [];
   #counter: SentCounter | undefined;
 
   constructor(readonly addresses: readonly string[]) {}
@@ -70,10 +78,38 @@ export class ConnectionPool {
     return clients;
   }
 
+  /** One connected node-redis client per address. */
+  async connectNodeRedis(addresses = this.addresses): Promise<NodeRedisClient[]> {
+    const clients = addresses.map((address) => {
+      const { host, port } = parseAddress(address);
+      const client = createClient({ socket: { host, port, reconnectStrategy: false } });
+      client.on('error', (error: Error) => {
+        connectionStats.errors++;
+        connectionStats.lastError = error.message;
+      });
+      const counter = this.#counter;
+      if (counter !== undefined) {
+        const send = client.sendCommand.bind(client);
+        client.sendCommand = ((...args: Parameters<NodeRedisClient['sendCommand']>) => {
+          counter.sent++;
+          return send(...args);
+        }) as NodeRedisClient['sendCommand'];
+      }
+      this.#nodeRedis.push(client);
+      return client;
+    });
+    await Promise.all(clients.map((c) => c.connect()));
+    return clients;
+  }
+
   /** Disconnect every client made so far and wait until each has closed. */
   async closeAll(): Promise<void> {
     const clients = this.#clients.splice(0);
-    await Promise.all(clients.map(closeClient));
+    const nodeRedis = this.#nodeRedis.splice(0);
+    await Promise.all([
+      ...clients.map(closeClient),
+      ...nodeRedis.map((c) => (c.isOpen ? c.close().catch(() => undefined) : undefined)),
+    ]);
   }
 }
 

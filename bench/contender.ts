@@ -4,6 +4,7 @@
  * and the retry plan of the workload.
  */
 import type { Redis } from 'ioredis';
+import type { NodeRedisClient } from './connections.js';
 
 /**
  * A lock library (or the raw floor) as the workloads see it. `acquire` resolves with an opaque
@@ -41,9 +42,15 @@ export interface ContenderSetup {
    * contender (see `connections.ts`). The harness owns them: it closes them after `close()`.
    */
   connect(options?: ConnectOptions): Promise<Redis[]>;
+  /** As `connect`, with node-redis clients (the node-redis section). */
+  connectNodeRedis(): Promise<NodeRedisClient[]>;
 }
 
-export type ContenderKind = 'library' | 'peer' | 'floor';
+/**
+ * `variant`: quorumlock or the floor over another client (node-redis): reported in a section of
+ * its own, each library variant against the floor variant on the same client (`floorId`).
+ */
+export type ContenderKind = 'library' | 'peer' | 'floor' | 'variant';
 
 /** A contender as listed in `contenders/index.ts`. */
 export interface ContenderSpec {
@@ -56,6 +63,8 @@ export interface ContenderSpec {
   readonly package?: string;
   /** How it is configured, for the report. */
   readonly notes: string;
+  /** A library variant: the floor variant its ratios are taken against. */
+  readonly floorId?: string;
   create(setup: ContenderSetup): Promise<Contender>;
 }
 

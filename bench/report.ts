@@ -91,8 +91,27 @@ export function renderMarkdown(
   }
   lines.push('', `![Each contender as a ratio to the plain floor](${charts.ratios})`, '');
 
+  const variants = data.contenders.filter((c) => c.kind === 'variant' && c.floorId !== undefined);
+  if (variants.length > 0) {
+    lines.push(
+      '### Other clients: quorumlock against a floor written on the same client',
+      '',
+      `| Metric | ${variants.map((v) => `${v.label} ÷ ${labelOf(data, v.floorId)}`).join(' | ')} |`,
+      `|---|${variants.map(() => '---:').join('|')}|`,
+    );
+    for (const m of summary.metrics) {
+      if (m.id === 'cont.jain') continue;
+      lines.push(
+        `| ${m.label} | ${variants.map((v) => fmtRatio(m.contenders[v.id]?.ratioToFloor ?? Number.NaN)).join(' | ')} |`,
+      );
+    }
+    lines.push('');
+  }
+
   lines.push(
     '### Every contender ÷ plain floor (median of per-repetition ratios)',
+    '',
+    'A variant is divided by the floor written on its own client (previous table).',
     '',
     `| Metric | ${data.contenders.map((c) => c.label).join(' | ')} |`,
     `|---|${data.contenders.map(() => '---:').join('|')}|`,

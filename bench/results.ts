@@ -30,9 +30,11 @@ export interface Repetition {
 export interface ContenderInfo {
   id: string;
   label: string;
-  kind: 'library' | 'peer' | 'floor';
+  kind: 'library' | 'peer' | 'floor' | 'variant';
   version: string;
   notes: string;
+  /** A library variant: the floor variant its ratios are taken against. */
+  floorId?: string;
 }
 
 export interface RunMeta {
@@ -495,7 +497,7 @@ export function summarise(
       contenders[c.id] = {
         perRep: perRep[c.id]!,
         median: median(perRep[c.id]!),
-        ratioToFloor: ratios(c.id, floorId),
+        ratioToFloor: ratios(c.id, c.floorId ?? floorId),
         ratioToBestPeer: ratios(c.id, bestPeer),
       };
     }

@@ -197,10 +197,19 @@ async function contenderInfo(spec: ContenderSpec): Promise<ContenderInfo> {
   const version =
     spec.kind === 'floor'
       ? `ioredis ${await packageVersion('ioredis')}`
-      : spec.kind === 'library'
-        ? `${await packageVersion(undefined)}, dist/`
-        : (await packageVersion(spec.package)).replace(/^v/, '');
-  return { id: spec.id, label: spec.label, kind: spec.kind, version, notes: spec.notes };
+      : spec.kind === 'variant'
+        ? `${spec.floorId ? `${await packageVersion(undefined)}, dist/, ` : ''}redis ${await packageVersion('redis')}`
+        : spec.kind === 'library'
+          ? `${await packageVersion(undefined)}, dist/`
+          : (await packageVersion(spec.package)).replace(/^v/, '');
+  return {
+    id: spec.id,
+    label: spec.label,
+    kind: spec.kind,
+    version,
+    notes: spec.notes,
+    ...(spec.floorId ? { floorId: spec.floorId } : {}),
+  };
 }
 
 function adminClient(address: string): Redis {

@@ -190,7 +190,12 @@ async function runFor(
 async function open(spec: ContenderSpec, addresses: readonly string[], retry: RetryPlan) {
   const pool = new ConnectionPool(addresses);
   try {
-    const contender = await spec.create({ addresses, retry, connect: (o) => pool.connect(o) });
+    const contender = await spec.create({
+      addresses,
+      retry,
+      connect: (o) => pool.connect(o),
+      connectNodeRedis: () => pool.connectNodeRedis(),
+    });
     return {
       contender,
       async close() {
@@ -396,7 +401,12 @@ export async function openContention(
     pool.countSent(counter);
     for (let i = 0; i < c.workers; i++) {
       contenders.push(
-        await spec.create({ addresses: p.addresses, retry: c.retry, connect: (o) => pool.connect(o) }),
+        await spec.create({
+          addresses: p.addresses,
+          retry: c.retry,
+          connect: (o) => pool.connect(o),
+          connectNodeRedis: () => pool.connectNodeRedis(),
+        }),
       );
     }
   } catch (error) {

@@ -15,6 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import type { NodeRedisClient } from '../connections.js';
 import { type ContenderSetup, type ContenderSpec, jitteredDelay } from '../contender.js';
 
 const RELEASE =
@@ -27,18 +28,40 @@ interface FloorLock {
   readonly value: string;
 }
 
-function compareAndDelete(client: Redis, key: string, value: string): Promise<unknown> {
-  return client.evalsha(RELEASE_SHA, 1, key, value).catch((error: unknown) => {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-      return client.eval(RELEASE, 1, key, value);
-    }
+/** What the floor needs from a client: SET NX PX, and the release script by SHA1 (EVAL on NOSCRIPT). */
+interface FloorClient {
+  setNx(key: string, value: string, ttlMs: number): Promise<unknown>;
+  evalsha(key: string, value: string): Promise<unknown>;
+  eval(key: string, value: string): Promise<unknown>;
+}
+
+function ioredisFloorClient(client: Redis): FloorClient {
+  return {
+    setNx: (key, value, ttlMs) => client.set(key, value, 'PX', ttlMs, 'NX'),
+    evalsha: (key, value) => client.evalsha(RELEASE_SHA, 1, key, value),
+    eval: (key, value) => client.eval(RELEASE, 1, key, value),
+  };
+}
+
+function nodeRedisFloorClient(client: NodeRedisClient): FloorClient {
+  return {
+    setNx: (key, value, ttlMs) => client.sendCommand(['SET', key, value, 'PX', String(ttlMs), 'NX']),
+    evalsha: (key, value) => client.sendCommand(['EVALSHA', RELEASE_SHA, '1', key, value]),
+    eval: (key, value) => client.sendCommand(['EVAL', RELEASE, '1', key, value]),
+  };
+}
+
+function compareAndDelete(client: FloorClient, key: string, value: string): Promise<unknown> {
+  return client.evalsha(key, value).catch((error: unknown) => {
+    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return client.eval(key, value);
     throw error;
   });
 }
 
-export function makeFloor(autoPipelining: boolean): ContenderSpec['create'] {
+/** The floor over the clients `connect` makes. */
+function floorOver(connect: (setup: ContenderSetup) => Promise<FloorClient[]>): ContenderSpec['create'] {
   return async (setup: ContenderSetup) => {
-    const clients = await setup.connect({ autoPipelining });
+    const clients = await connect(setup);
     const quorum = Math.floor(clients.length / 2) + 1;
     const retry = setup.retry;
     const retries = retry.kind === 'none' ? 0 : retry.retries;
@@ -49,7 +72,7 @@ export function makeFloor(autoPipelining: boolean): ContenderSpec['create'] {
           const value = randomBytes(16).toString('hex');
           const start = performance.now();
           const replies = await Promise.all(
-            clients.map((c) => c.set(key, value, 'PX', ttlMs, 'NX').catch(() => FAILED)),
+            clients.map((c) => c.setNx(key, value, ttlMs).catch(() => FAILED)),
           );
           let votes = 0;
           for (const reply of replies) if (reply === 'OK') votes++;
@@ -70,6 +93,19 @@ export function makeFloor(autoPipelining: boolean): ContenderSpec['create'] {
     };
   };
 }
+
+export function makeFloor(autoPipelining: boolean): ContenderSpec['create'] {
+  return floorOver(async (setup) => (await setup.connect({ autoPipelining })).map(ioredisFloorClient));
+}
+
+/** The floor over node-redis clients (the node-redis section). */
+export const floorNodeRedis: ContenderSpec = {
+  id: 'floor-node-redis',
+  label: 'node-redis floor',
+  kind: 'variant',
+  notes: 'The raw floor written on node-redis (sendCommand): SET NX PX, EVALSHA compare-and-delete.',
+  create: floorOver(async (setup) => (await setup.connectNodeRedis()).map(nodeRedisFloorClient)),
+};
 
 export const floor: ContenderSpec = {
   id: 'floor',

@@ -1,9 +1,9 @@
 /** Every contender, in the order tables and charts list them. */
 import type { ContenderSpec } from '../contender.js';
-import { floor } from './floor.js';
+import { floor, floorNodeRedis } from './floor.js';
 import { floorAutoPipelined } from './floor-autopipelined.js';
 import { nodeRedlock } from './node-redlock.js';
-import { quorumlock } from './quorumlock.js';
+import { quorumlock, quorumlockNodeRedis } from './quorumlock.js';
 import { redisSemaphore } from './redis-semaphore.js';
 import { redlockUniversal } from './redlock-universal.js';
 import { sesamecareRedlock } from './sesamecare-redlock.js';
@@ -16,6 +16,8 @@ export const CONTENDERS: readonly ContenderSpec[] = [
   redisSemaphore,
   floor,
   floorAutoPipelined,
+  quorumlockNodeRedis,
+  floorNodeRedis,
 ];
 
 /** The id of the library under test and of the floor the ratios are taken against. */

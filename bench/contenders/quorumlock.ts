@@ -62,3 +62,32 @@ export const quorumlock: ContenderSpec = {
     };
   },
 };
+
+/** quorumlock over node-redis: the same build, one nodeRedisAdapter per node (node-redis section). */
+export const quorumlockNodeRedis: ContenderSpec = {
+  id: 'quorumlock-node-redis',
+  label: 'quorumlock (node-redis)',
+  kind: 'variant',
+  floorId: 'floor-node-redis',
+  notes:
+    'As quorumlock, over nodeRedisAdapter(client) per node, node-redis clients with reconnection off; ' +
+    'its ratios are taken against the node-redis floor.',
+  async create(setup) {
+    const { Redlock, nodeRedisAdapter } = await load();
+    const clients = await setup.connectNodeRedis();
+    const retry = setup.retry;
+    const redlock = new Redlock(
+      clients.map((client) => nodeRedisAdapter(client)),
+      retry.kind === 'none'
+        ? { retryCount: 0 }
+        : { retryCount: retry.retries, retryDelay: retry.delayMs, retryJitter: retry.jitterMs },
+    );
+    return {
+      acquire: (resource, ttlMs) => redlock.acquireLock(resource, ttlMs),
+      async release(lock: Quorumlock.Lock) {
+        await lock.release();
+      },
+      close: () => redlock.idle(),
+    };
+  },
+};
