@@ -10,6 +10,8 @@
  *   --workloads a,b      only these workloads (partial run)
  *   --seed N             seed of the order shuffle (default: from the clock, printed)
  *   --no-docs            do not touch latest.json or docs/ even on a full run
+ *   --baseline DIR       also measure the quorumlock built in DIR/dist (an earlier commit's
+ *                        checkout), as the variant "quorumlock (baseline)" (partial run)
  *   --from FILE          measure nothing: report a saved run (results JSON) again, e.g. after
  *                        changing the report; rewrites latest.json and docs/ if it is a full run
  *
@@ -29,7 +31,7 @@ import { NodeSet, parseAddress } from '../tools/nodes.js';
 import { connectionStats } from './connections.js';
 import type { ContenderSpec } from './contender.js';
 import { CONTENDERS, FLOOR_ID, LIBRARY_ID } from './contenders/index.js';
-import { distProblem } from './contenders/quorumlock.js';
+import { distProblem, quorumlockBaseline } from './contenders/quorumlock.js';
 import { canForceGc, collectGarbage } from './measure.js';
 import {
   renderConsole,
@@ -111,6 +113,7 @@ function parseOptions(argv: string[]): Options {
       quick: { type: 'boolean', default: false },
       reps: { type: 'string' },
       only: { type: 'string' },
+      baseline: { type: 'string' },
       workloads: { type: 'string' },
       seed: { type: 'string' },
       'no-docs': { type: 'boolean', default: false },
@@ -122,8 +125,11 @@ function parseOptions(argv: string[]): Options {
   if (!Number.isInteger(reps) || reps < 1 || reps > 100)
     throw new Error('--reps must be an integer in [1, 100]');
   const ids = values.only?.split(',').map((s) => s.trim());
-  const contenders = ids === undefined ? [...CONTENDERS] : CONTENDERS.filter((c) => ids.includes(c.id));
-  const unknown = ids?.filter((id) => !CONTENDERS.some((c) => c.id === id)) ?? [];
+  const all = values.baseline
+    ? [...CONTENDERS, quorumlockBaseline(values.baseline, `baseline ${values.baseline}`)]
+    : CONTENDERS;
+  const contenders = ids === undefined ? [...all] : all.filter((c) => ids.includes(c.id));
+  const unknown = ids?.filter((id) => !all.some((c) => c.id === id)) ?? [];
   if (unknown.length > 0) {
     throw new Error(
       `--only: unknown contender ${unknown.join(', ')}; known: ${CONTENDERS.map((c) => c.id).join(', ')}`,
@@ -143,7 +149,7 @@ function parseOptions(argv: string[]): Options {
     workloads,
     seed,
     docs: values['no-docs'] !== true,
-    partial: ids !== undefined || wl !== undefined,
+    partial: ids !== undefined || wl !== undefined || values.baseline !== undefined,
     from: values.from,
   };
 }

@@ -91,3 +91,39 @@ export const quorumlockNodeRedis: ContenderSpec = {
     };
   },
 };
+
+/**
+ * An earlier build of quorumlock, to measure a change: `--baseline DIR` (a checkout with a built
+ * dist/, for example a `git worktree` of the commit before) adds it as a variant against the
+ * ioredis floor, so that the report shows both builds' ratios from the same run.
+ */
+export function quorumlockBaseline(dir: string, label: string): ContenderSpec {
+  const dist = join(dir, 'dist', 'index.js');
+  return {
+    ...quorumlock,
+    id: 'quorumlock-baseline',
+    label: `quorumlock (${label})`,
+    kind: 'variant',
+    floorId: 'floor',
+    notes: `The build in ${dist}, configured as quorumlock.`,
+    async create(setup) {
+      if (!existsSync(dist)) throw new Error(`--baseline: ${dist} is missing: build that checkout first`);
+      const { Redlock, ioredisAdapter } = (await import(pathToFileURL(dist).href)) as typeof Quorumlock;
+      const clients = await setup.connect();
+      const retry = setup.retry;
+      const redlock = new Redlock(
+        clients.map((client) => ioredisAdapter(client)),
+        retry.kind === 'none'
+          ? { retryCount: 0 }
+          : { retryCount: retry.retries, retryDelay: retry.delayMs, retryJitter: retry.jitterMs },
+      );
+      return {
+        acquire: (resource, ttlMs) => redlock.acquireLock(resource, ttlMs),
+        async release(lock: Quorumlock.Lock) {
+          await lock.release();
+        },
+        close: () => redlock.idle(),
+      };
+    },
+  };
+}
