@@ -36,6 +36,11 @@ export interface SentCounter {
 /** A node-redis client as `createClient` makes it. */
 export type NodeRedisClient = ReturnType<typeof createClient>;
 
+function noteError(error: Error): void {
+  connectionStats.errors++;
+  connectionStats.lastError = error.message;
+}
+
 export class ConnectionPool {
   readonly #clients: Redis[] = [];
   readonly #nodeRedis: NodeRedisClient[] = [];
@@ -46,6 +51,17 @@ export class ConnectionPool {
   /** Count the commands of every client created from now on (until `countSent(undefined)`). */
   countSent(counter: SentCounter | undefined): void {
     this.#counter = counter;
+  }
+
+  /** Count what `client` sends through `sendCommand`, while a counter is installed. */
+  #count(client: { sendCommand: (...args: never[]) => unknown }): void {
+    const counter = this.#counter;
+    if (counter === undefined) return;
+    const send = client.sendCommand.bind(client) as (...args: unknown[]) => unknown;
+    (client as { sendCommand: (...args: unknown[]) => unknown }).sendCommand = (...args: unknown[]) => {
+      counter.sent++;
+      return send(...args);
+    };
   }
 
   /** One ready client per address. */
@@ -59,18 +75,8 @@ export class ConnectionPool {
         lazyConnect: true,
         enableAutoPipelining: options.autoPipelining ?? false,
       });
-      client.on('error', (error: Error) => {
-        connectionStats.errors++;
-        connectionStats.lastError = error.message;
-      });
-      const counter = this.#counter;
-      if (counter !== undefined) {
-        const send = client.sendCommand.bind(client);
-        client.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
-          counter.sent++;
-          return send(...args);
-        }) as Redis['sendCommand'];
-      }
+      client.on('error', noteError);
+      this.#count(client);
       this.#clients.push(client);
       return client;
     });
@@ -83,18 +89,8 @@ export class ConnectionPool {
     const clients = addresses.map((address) => {
       const { host, port } = parseAddress(address);
       const client = createClient({ socket: { host, port, reconnectStrategy: false } });
-      client.on('error', (error: Error) => {
-        connectionStats.errors++;
-        connectionStats.lastError = error.message;
-      });
-      const counter = this.#counter;
-      if (counter !== undefined) {
-        const send = client.sendCommand.bind(client);
-        client.sendCommand = ((...args: Parameters<NodeRedisClient['sendCommand']>) => {
-          counter.sent++;
-          return send(...args);
-        }) as NodeRedisClient['sendCommand'];
-      }
+      client.on('error', noteError);
+      this.#count(client);
       this.#nodeRedis.push(client);
       return client;
     });

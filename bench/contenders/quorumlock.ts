@@ -34,20 +34,24 @@ function load(): Promise<typeof Quorumlock> {
   return loaded;
 }
 
-export const quorumlock: ContenderSpec = {
-  id: 'quorumlock',
-  label: 'quorumlock',
-  kind: 'library',
-  notes:
-    'dist/index.js (tsup build of src/). Redlock over ioredisAdapter(client) per node; acquireLock(resource, ttl) / ' +
-    'lock.release(). Uncontended: retryCount 0. Contended: retryCount R, retryDelay 7, retryJitter 3. ' +
-    'Other options at their defaults (per-node timeout max(50 ms, 5% of ttl), driftFactor 0.01).',
-  async create(setup) {
-    const { Redlock, ioredisAdapter } = await load();
-    const clients = await setup.connect();
+/**
+ * quorumlock as a contender: a Redlock from the module `load` gives, over one adapter per node
+ * (ioredis clients, or node-redis clients for the node-redis section), library defaults except
+ * the retry settings of the workload.
+ */
+function contender(
+  load: () => Promise<typeof Quorumlock>,
+  client: 'ioredis' | 'node-redis',
+): ContenderSpec['create'] {
+  return async (setup) => {
+    const lib = await load();
+    const adapters =
+      client === 'ioredis'
+        ? (await setup.connect()).map((c) => lib.ioredisAdapter(c))
+        : (await setup.connectNodeRedis()).map((c) => lib.nodeRedisAdapter(c));
     const retry = setup.retry;
-    const redlock = new Redlock(
-      clients.map((client) => ioredisAdapter(client)),
+    const redlock = new lib.Redlock(
+      adapters,
       retry.kind === 'none'
         ? { retryCount: 0 }
         : { retryCount: retry.retries, retryDelay: retry.delayMs, retryJitter: retry.jitterMs },
@@ -60,7 +64,18 @@ export const quorumlock: ContenderSpec = {
       // Let straggler node calls of decided rounds settle, so no timer of ours outlives the cell.
       close: () => redlock.idle(),
     };
-  },
+  };
+}
+
+export const quorumlock: ContenderSpec = {
+  id: 'quorumlock',
+  label: 'quorumlock',
+  kind: 'library',
+  notes:
+    'dist/index.js (tsup build of src/). Redlock over ioredisAdapter(client) per node; acquireLock(resource, ttl) / ' +
+    'lock.release(). Uncontended: retryCount 0. Contended: retryCount R, retryDelay 7, retryJitter 3. ' +
+    'Other options at their defaults (per-node timeout max(50 ms, 5% of ttl), driftFactor 0.01).',
+  create: contender(load, 'ioredis'),
 };
 
 /** quorumlock over node-redis: the same build, one nodeRedisAdapter per node (node-redis section). */
@@ -72,24 +87,7 @@ export const quorumlockNodeRedis: ContenderSpec = {
   notes:
     'As quorumlock, over nodeRedisAdapter(client) per node, node-redis clients with reconnection off; ' +
     'its ratios are taken against the node-redis floor.',
-  async create(setup) {
-    const { Redlock, nodeRedisAdapter } = await load();
-    const clients = await setup.connectNodeRedis();
-    const retry = setup.retry;
-    const redlock = new Redlock(
-      clients.map((client) => nodeRedisAdapter(client)),
-      retry.kind === 'none'
-        ? { retryCount: 0 }
-        : { retryCount: retry.retries, retryDelay: retry.delayMs, retryJitter: retry.jitterMs },
-    );
-    return {
-      acquire: (resource, ttlMs) => redlock.acquireLock(resource, ttlMs),
-      async release(lock: Quorumlock.Lock) {
-        await lock.release();
-      },
-      close: () => redlock.idle(),
-    };
-  },
+  create: contender(load, 'node-redis'),
 };
 
 /**
@@ -99,31 +97,16 @@ export const quorumlockNodeRedis: ContenderSpec = {
  */
 export function quorumlockBaseline(dir: string, label: string): ContenderSpec {
   const dist = join(dir, 'dist', 'index.js');
+  const loadBaseline = async () => {
+    if (!existsSync(dist)) throw new Error(`--baseline: ${dist} is missing: build that checkout first`);
+    return (await import(pathToFileURL(dist).href)) as typeof Quorumlock;
+  };
   return {
-    ...quorumlock,
     id: 'quorumlock-baseline',
     label: `quorumlock (${label})`,
     kind: 'variant',
     floorId: 'floor',
     notes: `The build in ${dist}, configured as quorumlock.`,
-    async create(setup) {
-      if (!existsSync(dist)) throw new Error(`--baseline: ${dist} is missing: build that checkout first`);
-      const { Redlock, ioredisAdapter } = (await import(pathToFileURL(dist).href)) as typeof Quorumlock;
-      const clients = await setup.connect();
-      const retry = setup.retry;
-      const redlock = new Redlock(
-        clients.map((client) => ioredisAdapter(client)),
-        retry.kind === 'none'
-          ? { retryCount: 0 }
-          : { retryCount: retry.retries, retryDelay: retry.delayMs, retryJitter: retry.jitterMs },
-      );
-      return {
-        acquire: (resource, ttlMs) => redlock.acquireLock(resource, ttlMs),
-        async release(lock: Quorumlock.Lock) {
-          await lock.release();
-        },
-        close: () => redlock.idle(),
-      };
-    },
+    create: contender(loadBaseline, 'ioredis'),
   };
 }
