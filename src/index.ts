@@ -40,6 +40,18 @@ export { Lock } from './lock.js';
 export { type AcquireOptions, DEFAULTS, type OperationOptions, type RedlockOptions } from './options.js';
 export { Redlock, type UsingOptions } from './redlock.js';
 export type { ReleaseResult } from './release.js';
+export {
+  ReadWriteLock,
+  type ReadWriteOptions,
+  type ReadWriteUsingOptions,
+} from './rwlock.js';
+export {
+  MAX_PERMITS,
+  type PermitOptions,
+  type PermitUsingOptions,
+  Semaphore,
+  type SemaphoreOptions,
+} from './semaphore.js';
 export type { RenewResult } from './renew.js';
 export {
   type ExponentialRetryOptions,
