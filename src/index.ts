@@ -40,6 +40,14 @@ export { Lock } from './lock.js';
 export { type AcquireOptions, DEFAULTS, type OperationOptions, type RedlockOptions } from './options.js';
 export { Redlock, type UsingOptions } from './redlock.js';
 export type { ReleaseResult } from './release.js';
+export type { RenewResult } from './renew.js';
+export {
+  type ExponentialRetryOptions,
+  exponentialRetry,
+  jitteredRetry,
+  type RetryContext,
+  type RetryStrategy,
+} from './retry.js';
 export {
   ReadWriteLock,
   type ReadWriteOptions,
@@ -52,11 +60,3 @@ export {
   Semaphore,
   type SemaphoreOptions,
 } from './semaphore.js';
-export type { RenewResult } from './renew.js';
-export {
-  type ExponentialRetryOptions,
-  exponentialRetry,
-  jitteredRetry,
-  type RetryContext,
-  type RetryStrategy,
-} from './retry.js';
