@@ -126,7 +126,7 @@ export class Semaphore {
 }
 
 /** The semaphore's scripts (src/scripts/semaphore.ts) as a protocol; no repair (R8 re-creates nothing). */
-function semaphoreProtocol(permits: number, count: number, quorum: number): Protocol {
+export function semaphoreProtocol(permits: number, count: number, quorum: number): Protocol {
   const args = [String(permits), String(count)];
   return Object.freeze({
     quorum,

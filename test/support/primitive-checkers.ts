@@ -95,3 +95,30 @@ function byResource(windows: readonly HolderWindow[]): Map<string, HolderWindow[
   }
   return map;
 }
+
+/** A writer's refused attempt: its intent stands on the nodes from `at` until `until`. */
+export interface IntentWindow {
+  readonly resource: string;
+  readonly at: number;
+  readonly until: number;
+}
+
+/**
+ * The starvation policy (docs/semaphore.md): no new reader is granted while a refused writer's
+ * intent stands. Readers whose acquisition returned inside an intent window are breaches.
+ */
+export function findIntentBreaches(
+  windows: readonly HolderWindow[],
+  intents: readonly IntentWindow[],
+): Array<{ reader: HolderWindow; intent: IntentWindow }> {
+  const out: Array<{ reader: HolderWindow; intent: IntentWindow }> = [];
+  for (const reader of windows) {
+    if (reader.kind !== 'read') continue;
+    for (const intent of intents) {
+      if (intent.resource === reader.resource && reader.start > intent.at && reader.start < intent.until) {
+        out.push({ reader, intent });
+      }
+    }
+  }
+  return out;
+}
