@@ -3,10 +3,9 @@ import { type AttemptReport, LockAcquireError } from './errors.js';
 import { claimToken, classifyFailure, type FenceClaim } from './fencing.js';
 import { fenceKeyOf, keysOf, resourceId } from './keys.js';
 import { retryDelayOf } from './options.js';
-import type { Verdict } from './quorum.js';
+import { LOCK, type Protocol } from './protocol.js';
 import { releaseRound } from './release.js';
 import type { RetryContext, RetryStrategy } from './retry.js';
-import { acquireScript, parseAcquireReply } from './scripts/index.js';
 import { deadlineMs, nodeTimeoutMs } from './validity.js';
 
 /** A won attempt, before it becomes a Lock. */
@@ -50,6 +49,7 @@ export async function acquire(
   resources: readonly string[],
   ttl: number,
   plan: RetryPlan,
+  protocol: Protocol = LOCK,
 ): Promise<Granted> {
   const { clock, random } = core.runtime;
   const { signal } = plan;
@@ -59,7 +59,7 @@ export async function acquire(
   const reports: AttemptReport[] = [];
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw signal.reason;
-    const outcome = await tryOnce(core, resources, keys, ttl, attempt, signal);
+    const outcome = await tryOnce(core, protocol, resources, keys, ttl, attempt, signal);
     if ('value' in outcome) return outcome;
     if (!plan.keepReports) reports.length = 0;
     reports.push(outcome);
@@ -86,6 +86,7 @@ export async function acquire(
  */
 async function tryOnce(
   core: Core,
+  protocol: Protocol,
   resources: readonly string[],
   keys: readonly string[],
   ttl: number,
@@ -97,25 +98,22 @@ async function tryOnce(
   const value = newValue(core);
   const timeoutMs = nodeTimeoutMs(ttl, options.driftFactor, options.nodeTimeoutMs);
   const fenceKey = options.fencing ? fenceKeyOf(keys[0]!) : undefined;
+  const quorum = protocol.quorum ?? nodes.quorum;
   const round = await nodes.round(
-    {
-      type: 'eval',
-      script: acquireScript,
-      // With fencing, the counter is read in the same call (docs/fencing.md, step 1).
-      keys: fenceKey ? [...keys, fenceKey] : keys,
-      args: [value, String(ttl), String(keys.length)],
-    },
-    fenceKey ? classifyFencedAcquire : classifyAcquire,
+    protocol.acquire(keys, value, ttl, fenceKey),
+    fenceKey ? protocol.classifyFencedAcquire : protocol.classifyAcquire,
     timeoutMs,
     'vote',
     signal,
+    undefined,
+    quorum,
   );
   const deadline = deadlineMs(round.startMs, ttl, options.driftFactor);
   let outcome: AttemptReport['outcome'] =
     round.decision === 'aborted'
       ? 'aborted'
       : round.decision !== 'won'
-        ? classifyFailure(round.nodes, nodes.quorum)
+        ? classifyFailure(round.nodes, quorum)
         : clock.now() < deadline
           ? 'acquired'
           : 'validity-exhausted';
@@ -134,7 +132,7 @@ async function tryOnce(
     attempt,
     outcome,
     votes: round.votes,
-    quorum: nodes.quorum,
+    quorum,
     elapsedMs: round.decidedMs - round.startMs,
     nodes: round.nodes,
     ...(claim ? { claim: claim.nodes } : {}),
@@ -157,6 +155,7 @@ async function tryOnce(
   await Promise.all([
     release(
       core,
+      protocol,
       resources,
       value,
       timeoutMs,
@@ -166,6 +165,7 @@ async function tryOnce(
       const late = round.nodes.filter((n, i) => n.outcome === 'pending' && outcomes[i] !== 'held');
       return release(
         core,
+        protocol,
         resources,
         value,
         timeoutMs,
@@ -179,6 +179,7 @@ async function tryOnce(
 /** Release `value` on the nodes at `indices`, if any. */
 async function release(
   core: Core,
+  protocol: Protocol,
   resources: readonly string[],
   value: string,
   timeoutMs: number,
@@ -192,6 +193,7 @@ async function release(
     timeoutMs,
     undefined,
     indices.map((i) => core.nodes.list[i]!),
+    protocol,
   );
 }
 
@@ -201,17 +203,4 @@ function newValue(core: Core): string {
   let out = '';
   for (let i = 0; i < VALUE_BYTES; i++) out += HEX[scratch[i]!];
   return out;
-}
-
-const ACQUIRED: Verdict = Object.freeze({ outcome: 'acquired', yes: true });
-const HELD: Verdict = Object.freeze({ outcome: 'held', yes: false });
-
-/** The hot path: a constant verdict, no object per reply. */
-function classifyAcquire(reply: unknown): Verdict {
-  return parseAcquireReply(reply).acquired ? ACQUIRED : HELD;
-}
-
-function classifyFencedAcquire(reply: unknown): Verdict {
-  const r = parseAcquireReply(reply);
-  return { outcome: r.acquired ? 'acquired' : 'held', yes: r.acquired, counter: r.counter };
 }

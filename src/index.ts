@@ -48,3 +48,15 @@ export {
   type RetryContext,
   type RetryStrategy,
 } from './retry.js';
+export {
+  ReadWriteLock,
+  type ReadWriteOptions,
+  type ReadWriteUsingOptions,
+} from './rwlock.js';
+export {
+  MAX_PERMITS,
+  type PermitOptions,
+  type PermitUsingOptions,
+  Semaphore,
+  type SemaphoreOptions,
+} from './semaphore.js';

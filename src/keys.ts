@@ -26,3 +26,8 @@ export function resourceId(nodesId: string, keys: readonly string[]): string {
 export function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && b.every((x) => a.includes(x));
 }
+
+/** A read-write lock's readers' sorted set and writer-intent marker, beside its writer key. */
+export function rwKeysOf(writerKey: string): { readonly readers: string; readonly intent: string } {
+  return { readers: `${writerKey}${RESERVED}readers`, intent: `${writerKey}${RESERVED}intent` };
+}

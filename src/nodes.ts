@@ -132,13 +132,14 @@ export class Nodes {
     mode: 'vote' | 'all',
     signal: AbortSignal | undefined,
     subset: readonly NodeState[] = this.list,
+    quorum: number = this.quorum,
   ): Promise<RoundResult> {
     return runRound({
       nodes: subset,
       command,
       classify,
       timeoutMs,
-      quorum: this.quorum,
+      quorum,
       mode,
       signal,
       runtime: this.#runtime,

@@ -1,8 +1,8 @@
 import { acquire, type Granted } from './acquire.js';
 import type { RedisClient } from './adapter.js';
 import type { Core } from './core.js';
-import { active, channels, type LockTraceContext, traced } from './diagnostics.js';
-import { InvalidArgumentError, LockAcquireError, type LockLostError } from './errors.js';
+import { active, channels, traced } from './diagnostics.js';
+import { InvalidArgumentError, LockAcquireError } from './errors.js';
 import { type FencingInitResult, initFencing } from './fencing.js';
 import type { NodeInfo } from './guards.js';
 import { handoffFor } from './handoff.js';
@@ -16,7 +16,6 @@ import { Nodes } from './nodes.js';
 import {
   ACQUIRE_KEYS,
   type AcquireOptions,
-  OPERATION_KEYS,
   type OperationOptions,
   type RedlockOptions,
   type ResolvedOptions,
@@ -30,10 +29,13 @@ import {
   requireValue,
   resolveOptions,
 } from './options.js';
+import { holdWhile, operationSignal, Primitive, settleAcquire, validateKeepOptions } from './primitive.js';
 import { Registry } from './registry.js';
 import { type ReleaseResult, release, releaseTimeoutMs } from './release.js';
 import { forgetAfterMs, type RenewResult, renew } from './renew.js';
-import { jitteredRetry, type RetryStrategy, sleep } from './retry.js';
+import { jitteredRetry, type RetryStrategy } from './retry.js';
+import { type ReadWriteLock, type ReadWriteOptions, readWrite } from './rwlock.js';
+import { type Semaphore, type SemaphoreOptions, semaphore } from './semaphore.js';
 
 /** Options of `using`: those of `acquire`, and those of the renewals. */
 export interface UsingOptions extends AcquireOptions, KeepOptions {}
@@ -57,6 +59,8 @@ export class Redlock {
   readonly #registry: Registry;
   /** retryDelay ± retryJitter, made once: the strategy of every call that names none. */
   readonly #defaultRetry: RetryStrategy;
+  /** The semaphores' and read-write locks' handles (made on first use). */
+  #primitive: Primitive | undefined;
   /** The private way from a Lock back to this Redlock. */
   readonly #owner: LockOwner = {
     release: async (lock, options) => this.#releaseOf(lock, lock.resources, operationSignal(options)),
@@ -240,29 +244,7 @@ export class Redlock {
       ...(maxRenewals === undefined ? {} : { maxRenewals }),
       ...(renewTtl === undefined ? {} : { ttl: renewTtl }),
     });
-    const signal = options.signal ? AbortSignal.any([keeper.signal, options.signal]) : keeper.signal;
-    try {
-      const settled = (async () => fn(signal, lock))().then(
-        (value) => ({ value }),
-        (error: unknown) => ({ error }),
-      );
-      const first = await Promise.race([settled, keeper.lost.catch((lost: LockLostError) => ({ lost }))]);
-      if ('lost' in first) {
-        // The signal fired a margin before the deadline: that margin is fn's to stop in, not the
-        // next holder's. Release only once fn settles, or at the deadline, whichever comes first.
-        const stop = new AbortController();
-        const { clock, timers } = this.#core.runtime;
-        const deadline = sleep(timers, Math.max(0, lock.deadlineMs - clock.now()), stop.signal);
-        await Promise.race([settled, deadline.catch(() => {})]);
-        stop.abort();
-        throw first.lost;
-      }
-      if ('error' in first) throw first.error;
-      return first.value;
-    } finally {
-      await keeper.stop();
-      await lock.release();
-    }
+    return holdWhile(this.#core.runtime, lock, keeper, fn, options.signal);
   }
 
   /**
@@ -330,6 +312,27 @@ export class Redlock {
     return initFencing(this.#core, name, floor, options.signal);
   }
 
+  /**
+   * A counting semaphore on `resource` with `permits` permits (docs/semaphore.md): at most that
+   * many holders at once, each with a permit shaped as a Lock. Bad arguments throw at once.
+   */
+  semaphore(resource: string, options: SemaphoreOptions): Semaphore {
+    return semaphore(this.#primitiveOf(), resource, options);
+  }
+
+  /**
+   * A read-write lock on `resource` (docs/semaphore.md, "Read-write lock"): `read` shares,
+   * `write` excludes; a waiting writer keeps new readers out. Bad arguments throw at once.
+   */
+  readWrite(resource: string, options?: ReadWriteOptions): ReadWriteLock {
+    return readWrite(this.#primitiveOf(), resource, options);
+  }
+
+  #primitiveOf(): Primitive {
+    this.#primitive ??= new Primitive(this.#core, this.#defaultRetry);
+    return this.#primitive;
+  }
+
   /** Each node as its last INFO described it (undefined before first contact): a diagnostic. */
   nodeInfo(): ReadonlyArray<{
     readonly node: number;
@@ -381,26 +384,6 @@ export class Redlock {
   }
 }
 
-function settleAcquire(lock: Lock, context: LockTraceContext): void {
-  context.attempts = [lock.report];
-  context.nodes = lock.report.nodes;
-  context.result = { ok: true, validityMs: lock.validityMs, fencingToken: lock.fencingToken };
-}
-
-/** A per-call `{ signal }` options argument, validated. */
-function operationSignal(options: OperationOptions | undefined): AbortSignal | undefined {
-  const { signal } = requireOptions('options', options, OPERATION_KEYS);
-  requireSignal('options.signal', signal);
-  return signal;
-}
-
 function heldOf(lock: Lock) {
   return { resources: lock.resources, lease: leaseOf(lock) };
-}
-
-function validateKeepOptions(options: KeepOptions, driftFactor: number): void {
-  if (options.maxRenewals !== undefined && options.maxRenewals !== Number.POSITIVE_INFINITY) {
-    requireInteger('options.maxRenewals', options.maxRenewals, 0, Number.MAX_SAFE_INTEGER);
-  }
-  if (options.ttl !== undefined) requireTtl('options.ttl', options.ttl, driftFactor);
 }

@@ -4,8 +4,7 @@ import type { NodeReport } from './errors.js';
 import { keysOf } from './keys.js';
 import type { NodeState } from './nodes.js';
 import { DEFAULTS, type ResolvedOptions } from './options.js';
-import type { Verdict } from './quorum.js';
-import { parseReleaseReply, releaseScript } from './scripts/index.js';
+import { LOCK, type Protocol } from './protocol.js';
 import { nodeTimeoutMs } from './validity.js';
 
 /** The outcome of a release: every node's answer, after every node answered or timed out. */
@@ -38,12 +37,14 @@ export function release(
   value: string,
   timeoutMs: number,
   signal: AbortSignal | undefined,
+  protocol: Protocol = LOCK,
 ): Promise<ReleaseResult> {
-  if (!active(channels.release)) return releaseRound(core, resources, value, timeoutMs, signal);
+  if (!active(channels.release))
+    return releaseRound(core, resources, value, timeoutMs, signal, undefined, protocol);
   return traced(
     channels.release,
     { operation: 'release', resources },
-    () => releaseRound(core, resources, value, timeoutMs, signal),
+    () => releaseRound(core, resources, value, timeoutMs, signal, undefined, protocol),
     settleRelease,
   );
 }
@@ -64,10 +65,11 @@ export async function releaseRound(
   timeoutMs: number,
   signal: AbortSignal | undefined,
   subset?: readonly NodeState[],
+  protocol: Protocol = LOCK,
 ): Promise<ReleaseResult> {
   const round = await core.nodes.round(
-    { type: 'eval', script: releaseScript, keys: keysOf(core.options.keyPrefix, resources), args: [value] },
-    classifyRelease,
+    protocol.release(keysOf(core.options.keyPrefix, resources), value),
+    protocol.classifyRelease,
     timeoutMs,
     'all',
     signal,
@@ -87,13 +89,4 @@ export async function releaseRound(
     failedCount: round.nodes.length - releasedCount - notHeldCount,
     nodes: round.nodes,
   });
-}
-
-const RELEASED: Verdict = Object.freeze({ outcome: 'released', yes: true });
-const FOREIGN: Verdict = Object.freeze({ outcome: 'not-held', yes: false, holder: 'foreign' });
-const ABSENT: Verdict = Object.freeze({ outcome: 'not-held', yes: false, holder: 'absent' });
-
-function classifyRelease(reply: unknown): Verdict {
-  const r = parseReleaseReply(reply);
-  return r.deleted > 0 ? RELEASED : r.foreign > 0 ? FOREIGN : ABSENT;
 }

@@ -3,8 +3,7 @@ import { active, channels, type LockTraceContext, traced } from './diagnostics.j
 import type { NodeReport } from './errors.js';
 import { keysOf, sameSet } from './keys.js';
 import type { Lease } from './lease.js';
-import type { Verdict } from './quorum.js';
-import { extendScript, parseExtendReply, parseRepairReply, repairScript } from './scripts/index.js';
+import { LOCK, type Protocol } from './protocol.js';
 import { deadlineMs, nodeTimeoutMs } from './validity.js';
 
 /** The outcome of a renew, for callers that want more than a boolean. */
@@ -48,12 +47,13 @@ export function renew(
   ttl: number,
   held: Held | undefined,
   signal: AbortSignal | undefined,
+  protocol: Protocol = LOCK,
 ): Promise<RenewResult> {
-  if (!active(channels.renew)) return renewRound(core, resources, value, ttl, held, signal);
+  if (!active(channels.renew)) return renewRound(core, resources, value, ttl, held, signal, protocol);
   return traced(
     channels.renew,
     { operation: 'renew', resources, ttl },
-    () => renewRound(core, resources, value, ttl, held, signal),
+    () => renewRound(core, resources, value, ttl, held, signal, protocol),
     settleRenew,
   );
 }
@@ -74,9 +74,10 @@ async function renewRound(
   ttl: number,
   held: Held | undefined,
   signal: AbortSignal | undefined,
+  protocol: Protocol,
 ): Promise<RenewResult> {
   const { clock } = core.runtime;
-  const { quorum } = core.nodes;
+  const quorum = protocol.quorum ?? core.nodes.quorum;
   const { driftFactor } = core.options;
   const lease = held?.lease;
   const refused = (reason: 'expired' | 'released'): RenewResult => ({
@@ -96,11 +97,13 @@ async function renewRound(
   let seq = lease?.renewSent(deadlineMs(sentAt, ttl, driftFactor), sentAt + forgetAfterMs(ttl));
   try {
     const round = await core.nodes.round(
-      { type: 'eval', script: extendScript, keys, args: [value, String(ttl)] },
-      classifyExtend,
+      protocol.extend(keys, value, ttl),
+      protocol.classifyExtend,
       timeoutMs,
       'vote',
       signal,
+      undefined,
+      quorum,
     );
     if (round.decision === 'aborted') throw signal!.reason;
     const deadline = deadlineMs(round.startMs, ttl, driftFactor);
@@ -125,10 +128,10 @@ async function renewRound(
     // Not awaited: the verdict is in and must not wait past its own deadline. The repair round
     // is bounded by the per-node timeout and tracked, so idle() still waits for it.
     const absent = round.nodes.filter((n) => n.outcome === 'not-held' && n.holder === 'absent');
-    if (absent.length > 0) {
+    if (absent.length > 0 && protocol.repair && protocol.classifyRepair) {
       void core.nodes.round(
-        { type: 'eval', script: repairScript, keys, args: [value, String(ttl)] },
-        classifyRepair,
+        protocol.repair(keys, value, ttl),
+        protocol.classifyRepair,
         timeoutMs,
         'all',
         undefined,
@@ -140,16 +143,4 @@ async function renewRound(
     // Failed, too late or aborted: the bound set when it was sent stays.
     if (seq !== undefined) lease!.renewSettled(seq);
   }
-}
-
-function classifyExtend(reply: unknown): Verdict {
-  const r = parseExtendReply(reply);
-  if (r.extended) return { outcome: 'renewed', yes: true };
-  return { outcome: 'not-held', yes: false, holder: r.foreign > 0 ? 'foreign' : 'absent' };
-}
-
-function classifyRepair(reply: unknown): Verdict {
-  return parseRepairReply(reply)
-    ? { outcome: 'renewed', yes: true }
-    : { outcome: 'not-held', yes: false, holder: 'foreign' };
 }

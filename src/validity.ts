@@ -34,3 +34,13 @@ export function nodeTimeoutMs(ttlMs: number, driftFactor: number, configured: nu
 export function quorumOf(n: number): number {
   return Math.floor(n / 2) + 1;
 }
+
+/**
+ * The votes a semaphore of `permits` needs on `n` nodes: floor(n × permits / (permits + 1)) + 1,
+ * the smallest q with (permits + 1) × q > n × permits. Each node holds at most `permits` live
+ * leases, so permits + 1 holders on q nodes each would need more lease slots than the n nodes
+ * have (docs/semaphore.md, "The counting argument"). One permit gives the majority of R1.
+ */
+export function countingQuorumOf(n: number, permits: number): number {
+  return Math.floor((n * permits) / (permits + 1)) + 1;
+}

@@ -11,3 +11,12 @@ export {
 } from './fencing.js';
 export { inspectScript, parseInspectReply } from './inspect.js';
 export { parseReleaseReply, releaseScript } from './release.js';
+export { rwReadScript, rwWriteScript } from './rwlock.js';
+export {
+  parseGrantReply,
+  parseSemExtendReply,
+  parseSemReleaseReply,
+  semAcquireScript,
+  semExtendScript,
+  semReleaseScript,
+} from './semaphore.js';

@@ -17,10 +17,14 @@ import {
   releaseScript,
   repairScript,
 } from '../scripts/index.js';
+import { PRIMITIVE_IMPLEMENTATIONS, PRIMITIVE_SCRIPTS } from './primitives.js';
 
 interface Entry {
-  /** A string, or a list (only so that tests can provoke WRONGTYPE as redis-server does). */
-  value: string | readonly string[];
+  /**
+   * A string; a sorted set (member → score) for the semaphore's and read-write lock's scripts;
+   * or a list (only so that tests can provoke WRONGTYPE as redis-server does).
+   */
+  value: string | readonly string[] | Map<string, number>;
   /** Absolute expiry on the node's clock, or Infinity for no TTL. */
   expiresAt: number;
 }
@@ -134,6 +138,7 @@ const IMPLEMENTATIONS: ReadonlyMap<string, Impl> = new Map<string, Impl>([
       return out;
     },
   ],
+  ...PRIMITIVE_IMPLEMENTATIONS,
 ]);
 
 let nextRunId = 1;
@@ -180,6 +185,36 @@ export class MemoryNode {
   /** EXISTS: any live key, whatever its type. */
   exists(key: string): boolean {
     return this.#live(key) !== undefined;
+  }
+
+  /** The live sorted set at `key` (null when absent); WRONGTYPE for another type, as redis-server. */
+  zset(key: string): Map<string, number> | null {
+    const entry = this.#live(key);
+    if (!entry) return null;
+    if (!(entry.value instanceof Map)) throw new Error(WRONGTYPE);
+    return entry.value;
+  }
+
+  /** ZADD key score member (creating the set without a TTL, as redis-server). */
+  zadd(key: string, score: number, member: string): void {
+    const set = this.zset(key);
+    if (set) set.set(member, score);
+    else this.#data.set(key, { value: new Map([[member, score]]), expiresAt: Number.POSITIVE_INFINITY });
+  }
+
+  /** ZREM / ZREMRANGEBYSCORE: remove members; an emptied set is deleted, as redis-server does. */
+  zrem(key: string, remove: (member: string, score: number) => boolean): number {
+    const set = this.zset(key);
+    if (!set) return 0;
+    let removed = 0;
+    for (const [member, score] of set) {
+      if (remove(member, score)) {
+        set.delete(member);
+        removed++;
+      }
+    }
+    if (set.size === 0) this.#data.delete(key);
+    return removed;
   }
 
   /** RPUSH key value: makes `key` a list. */
@@ -290,7 +325,7 @@ export class MemoryNode {
   }
 }
 
-const KNOWN = new Map([...BATCHABLE, batchScript].map((s) => [s.name, s.sha]));
+const KNOWN = new Map([...BATCHABLE, batchScript, ...PRIMITIVE_SCRIPTS].map((s) => [s.name, s.sha]));
 
 function sameScript(script: Script): boolean {
   return KNOWN.get(script.name) === script.sha;

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError, LockAcquireError } from '../../src/errors.js';
+import type { RedlockOptions } from '../../src/options.js';
+import { Redlock } from '../../src/redlock.js';
+import { MemoryCluster } from '../support/memory-cluster.js';
+import { VirtualTime, virtualRuntime } from '../support/virtual-time.js';
+
+const TTL = 10_000;
+const READERS = 'doc\u0000readers';
+const INTENT = 'doc\u0000intent';
+
+function setup(options: RedlockOptions = {}) {
+  const time = new VirtualTime();
+  const cluster = new MemoryCluster(5, time);
+  const redlock = new Redlock(cluster.clients, {
+    retryCount: 0,
+    ...options,
+    runtime: virtualRuntime(time, 3),
+  });
+  return { time, cluster, redlock };
+}
+
+function readers(cluster: MemoryCluster): number[] {
+  return cluster.nodes.map((node) => node.zset(READERS)?.size ?? 0);
+}
+
+describe('read-write lock', () => {
+  it('readers share; a writer waits for them; readers wait for a writer', async () => {
+    const { time, cluster, redlock } = setup();
+    const rw = redlock.readWrite('doc');
+    const r1 = await time.run(rw.read(TTL));
+    const r2 = await time.run(rw.read(TTL));
+    expect(r1.report).toMatchObject({ outcome: 'acquired', quorum: 3 });
+    expect(readers(cluster)).toEqual([2, 2, 2, 2, 2]);
+    expect(await time.run(rw.tryWrite(TTL))).toBeNull();
+    await time.run(r1.release());
+    await time.run(r2.release());
+    expect(readers(cluster)).toEqual([0, 0, 0, 0, 0]);
+    const w = await time.run(rw.write(TTL));
+    expect(cluster.holding('doc', w.value)).toEqual([0, 1, 2, 3, 4]);
+    // The write cleared the intent its refused attempt had set.
+    expect(cluster.nodes.every((node) => !node.exists(INTENT))).toBe(true);
+    expect(await time.run(rw.tryRead(TTL))).toBeNull();
+    expect(await time.run(rw.tryWrite(TTL))).toBeNull();
+    await time.run(w.release());
+    // The refused writer just above left its intent (the write's TTL by default): readers wait it out.
+    expect(await time.run(rw.tryRead(TTL))).toBeNull();
+    time.jump(TTL);
+    expect(await time.run(rw.tryRead(TTL))).not.toBeNull();
+  });
+
+  it("a refused writer's intent keeps new readers out for writerIntentMs, then lapses", async () => {
+    const { time, cluster, redlock } = setup();
+    const rw = redlock.readWrite('doc', { writerIntentMs: 2_000 });
+    const r1 = await time.run(rw.read(TTL));
+    const error = (await time.run(rw.write(TTL)).catch((e: unknown) => e)) as LockAcquireError;
+    expect(error).toBeInstanceOf(LockAcquireError);
+    expect(error.reason).toBe('contended');
+    for (const node of cluster.nodes) expect(node.pttl(INTENT)).toBe(2_000);
+    // A new reader is refused while the intent stands; the reader already in keeps its lease.
+    expect(await time.run(rw.tryRead(TTL))).toBeNull();
+    expect(await time.run(r1.renew())).toBe(true);
+    time.jump(2_000);
+    expect(await time.run(rw.tryRead(TTL))).not.toBeNull();
+  });
+
+  it('a writer retrying behind a stream of readers gets in once the readers in it drain', async () => {
+    const { time, redlock } = setup({ retryCount: 20, retryDelay: 200, retryJitter: 0 });
+    const rw = redlock.readWrite('doc');
+    const r1 = await time.run(rw.read(1_000));
+    const write = rw.write(TTL);
+    const late: Array<boolean> = [];
+    // Readers keep coming every 100 ms; each is refused while the writer's intent stands.
+    for (let i = 1; i <= 10; i++) {
+      time.setTimeout(() => {
+        void rw.tryRead(1_000).then((lease) => late.push(lease !== null));
+      }, 100 * i);
+    }
+    const w = await time.run(write);
+    expect(w.remainingMs()).toBeGreaterThan(0);
+    expect(r1.remainingMs()).toBe(0);
+    await time.run(redlock.idle());
+    expect(late.filter(Boolean)).toHaveLength(0);
+  });
+
+  it('writerIntentMs 0 sets no intent', async () => {
+    const { time, cluster, redlock } = setup();
+    const rw = redlock.readWrite('doc', { writerIntentMs: 0 });
+    await time.run(rw.read(TTL));
+    expect(await time.run(rw.tryWrite(TTL))).toBeNull();
+    expect(cluster.nodes.every((node) => !node.exists(INTENT))).toBe(true);
+    expect(await time.run(rw.tryRead(TTL))).not.toBeNull();
+  });
+
+  it('renews each kind with its own script, and using releases after fn', async () => {
+    const { time, cluster, redlock } = setup();
+    const rw = redlock.readWrite('doc');
+    const r = await time.run(rw.read(TTL));
+    time.jump(1_000);
+    expect(await time.run(r.renew())).toBe(true);
+    expect(cluster.nodes[0]!.zset(READERS)!.get(r.value)).toBe(time.now() + TTL);
+    await time.run(r.release());
+    const out = await time.run(
+      rw.using('write', 1_000, async (_signal, lease) => {
+        await new Promise<void>((resolve) => time.setTimeout(resolve, 2_000));
+        return lease.remainingMs() > 0;
+      }),
+    );
+    expect(out).toBe(true);
+    expect(cluster.scriptCalls('quorumlock:extend').length).toBeGreaterThan(0);
+    expect(cluster.nodes.every((node) => !node.exists('doc'))).toBe(true);
+    await time.run(redlock.idle());
+  });
+
+  it('a lost read attempt removes what it took before returning', async () => {
+    const { time, cluster, redlock } = setup();
+    for (const i of [2, 3, 4]) cluster.set(i, { kind: 'refused' });
+    const rw = redlock.readWrite('doc');
+    expect(await time.run(rw.tryRead(TTL))).toBeNull();
+    await time.run(redlock.idle());
+    expect(readers(cluster)).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it('bad input names the argument and its range', async () => {
+    const { time, redlock } = setup();
+    expect(() => redlock.readWrite('a\u0000b')).toThrow(InvalidArgumentError);
+    expect(() => redlock.readWrite('doc', { writerIntentMs: -1 })).toThrow(
+      /options.writerIntentMs must be an integer in \[0, 2147483647\]/,
+    );
+    expect(() => redlock.readWrite('doc', { intentMs: 5 } as never)).toThrow(/options.intentMs/);
+    const rw = redlock.readWrite('doc');
+    expect(() => rw.read(0)).toThrow(/ttl must be an integer in/);
+    await expect(time.run(rw.using('both' as never, TTL, () => 1))).rejects.toMatchObject({
+      argument: 'mode',
+    });
+    expect(() => rw.write(TTL, { retries: 1 } as never)).toThrow(/options.retries/);
+  });
+});
