@@ -7,7 +7,7 @@ import type { Verdict } from './quorum.js';
 import { releaseRound } from './release.js';
 import type { RetryContext, RetryStrategy } from './retry.js';
 import { acquireScript, parseAcquireReply } from './scripts/index.js';
-import { deadlineMs, nodeTimeoutMs } from './validity.js';
+import { deadlineMs, nodeTimeoutMs, timeoutCappedByValidity } from './validity.js';
 
 /** A won attempt, before it becomes a Lock. */
 export interface Granted {
@@ -115,7 +115,11 @@ async function tryOnce(
     round.decision === 'aborted'
       ? 'aborted'
       : round.decision !== 'won'
-        ? classifyFailure(round.nodes, nodes.quorum)
+        ? lostOutcome(
+            round.nodes,
+            nodes.quorum,
+            timeoutCappedByValidity(ttl, options.driftFactor, options.nodeTimeoutMs),
+          )
         : clock.now() < deadline
           ? 'acquired'
           : 'validity-exhausted';
@@ -149,6 +153,23 @@ async function tryOnce(
   const suspects = round.nodes.filter((n) => n.outcome !== 'held').map((n) => nodes.list[n.node]!);
   if (suspects.length > 0) await releaseRound(core, resources, value, timeoutMs, undefined, suspects);
   return report;
+}
+
+/**
+ * Why a round was lost. Nodes that only timed out, when the per-node timeout was the validity
+ * itself (a short TTL), were not shown unavailable: the TTL left them too little time, so the
+ * attempt is `validity-exhausted`, as a quorum that answered too late would be.
+ */
+function lostOutcome(
+  reports: AttemptReport['nodes'],
+  quorum: number,
+  cappedByValidity: boolean,
+): AttemptReport['outcome'] {
+  const failure = classifyFailure(reports, quorum);
+  if (failure !== 'unavailable' || !cappedByValidity) return failure;
+  const timedOut = reports.some((n) => n.outcome === 'timeout');
+  const otherwise = reports.some((n) => !['timeout', 'acquired', 'held', 'pending'].includes(n.outcome));
+  return timedOut && !otherwise ? 'validity-exhausted' : failure;
 }
 
 /** A fresh 128-bit value from the injected randomness, as hex (R2). */

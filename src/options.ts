@@ -1,7 +1,7 @@
 import { defaultRuntime, type Runtime } from './clock.js';
 import { InvalidArgumentError } from './errors.js';
 import type { RetryStrategy } from './retry.js';
-import { MAX_TTL_MS, minTtlMs } from './validity.js';
+import { MAX_TTL_MS, MIN_VALIDITY_MS, minTtlMs } from './validity.js';
 
 export interface RedlockOptions {
   /**
@@ -268,13 +268,17 @@ export function requireNumber(
   }
 }
 
-/** A TTL must be an integer that leaves at least 1 ms of validity after its drift. */
+/**
+ * A TTL must be an integer that leaves at least MIN_VALIDITY_MS of validity after its drift: the
+ * per-node timeout is capped at that validity, and below it healthy nodes miss it.
+ */
 export function requireTtl(name: string, ttl: unknown, driftFactor: number): asserts ttl is number {
   const min = minTtlMs(driftFactor);
   if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < min || ttl > MAX_TTL_MS) {
     throw new InvalidArgumentError(
       name,
-      `an integer in [${min}, ${MAX_TTL_MS}] ms (above its drift of floor(ttl × ${driftFactor}) + 2 ms)`,
+      `an integer in [${min}, ${MAX_TTL_MS}] ms (MIN_TTL: ttl − drift, drift = floor(ttl × ${driftFactor}) + 2 ms, ` +
+        `must leave ${MIN_VALIDITY_MS} ms for a round trip)`,
       ttl,
     );
   }

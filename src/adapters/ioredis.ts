@@ -8,6 +8,8 @@ export interface IoredisLike {
     call(command: string, ...args: string[]): unknown;
     exec(): Promise<[Error | null, unknown][] | null>;
   };
+  /** `ready`, `connecting`, `reconnecting`, `end`, ...: a closed connection fails a call at once. */
+  readonly status?: string;
   readonly options?: {
     host?: string | undefined;
     port?: number | undefined;
@@ -78,6 +80,16 @@ export function ioredisAdapter(client: IoredisLike, options: IoredisAdapterOptio
   return {
     endpoint,
     exec(commands) {
+      // A connection known closed would queue the call until the next reconnect (past the
+      // core's per-node timeout, and a late SET is no use): fail it now, saying why.
+      if (client.status !== undefined && CLOSED.has(client.status)) {
+        return Promise.reject(
+          new ConnectionClosedError(
+            `ioredis connection to ${endpoint} is ${client.status}: call not sent`,
+            client.status,
+          ),
+        );
+      }
       if (commands.length === 1)
         return one(commands[0]!).catch((error: unknown) => {
           // An error reply is that command's answer, not a failed call.
@@ -87,6 +99,20 @@ export function ioredisAdapter(client: IoredisLike, options: IoredisAdapterOptio
       return many(commands);
     },
   };
+}
+
+/** ioredis statuses in which the connection is down: a command would wait in the offline queue. */
+const CLOSED = new Set(['close', 'reconnecting', 'end']);
+
+/** A call refused by the adapter because the client's connection is known closed. */
+class ConnectionClosedError extends Error {
+  override name = 'ConnectionClosedError';
+  readonly code = 'ERR_QUORUMLOCK_CONNECTION_CLOSED';
+  readonly status: string;
+  constructor(message: string, status: string) {
+    super(message);
+    this.status = status;
+  }
 }
 
 function isReplyError(error: unknown): error is Error {
