@@ -48,3 +48,4 @@ export {
   type RetryContext,
   type RetryStrategy,
 } from './retry.js';
+export { MIN_VALIDITY_MS, minTtlMs } from './validity.js';
