@@ -180,7 +180,10 @@ export function runRound<N extends RoundNode>(spec: RoundSpec<N>): Promise<Round
           const reply = replies[commands.length - 1];
           let verdict: Verdict;
           if (vetted) {
-            verdict = vetted;
+            // A call that failed as a whole (connection closed) fails the probe and the command
+            // alike: the command's own error says what happened.
+            verdict =
+              vetted.outcome === 'error' && reply instanceof Error ? { ...vetted, error: reply } : vetted;
           } else if (reply instanceof Error) {
             verdict = { outcome: 'error', yes: false, error: reply };
           } else {

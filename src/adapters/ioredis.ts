@@ -101,8 +101,12 @@ export function ioredisAdapter(client: IoredisLike, options: IoredisAdapterOptio
   };
 }
 
-/** ioredis statuses in which the connection is down: a command would wait in the offline queue. */
-const CLOSED = new Set(['close', 'reconnecting', 'end']);
+/**
+ * ioredis statuses in which the connection is down and a command would wait in the offline queue
+ * for the next reconnect. (`end`, closed for good, is left to ioredis: it rejects at once with
+ * "Connection is closed.")
+ */
+const CLOSED = new Set(['close', 'reconnecting']);
 
 /** A call refused by the adapter because the client's connection is known closed. */
 class ConnectionClosedError extends Error {
