@@ -2,7 +2,12 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', testing: 'src/testing/index.ts', compat: 'src/compat/index.ts' },
+    entry: {
+      index: 'src/index.ts',
+      testing: 'src/testing/index.ts',
+      compat: 'src/compat/index.ts',
+      otel: 'src/otel/index.ts',
+    },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,

@@ -17,7 +17,7 @@ export {
   type TimerHandle,
   type Timers,
 } from './clock.js';
-export { channels, type LockTraceContext } from './diagnostics.js';
+export { channels, type LockLostMessage, type LockTraceContext, lostChannel } from './diagnostics.js';
 export {
   type AcquireFailure,
   type AttemptReport,

@@ -1,4 +1,5 @@
 import type { Runtime } from './clock.js';
+import { type LockLostMessage, lostChannel } from './diagnostics.js';
 import { LockLostError, type LostReason } from './errors.js';
 import type { LeaseWatcher } from './lease.js';
 import { type Lock, leaseOf } from './lock.js';
@@ -176,6 +177,9 @@ export class LeaseKeeper {
     this.#clearTimers();
     leaseOf(this.#lock).keepers.delete(this.#watcher);
     const error = new LockLostError(this.#lock.resources, reason, result?.nodes ?? []);
+    if (reason !== 'released' && lostChannel.hasSubscribers) {
+      lostChannel.publish({ resources: this.#lock.resources, reason } satisfies LockLostMessage);
+    }
     this.#controller.abort(error);
     this.#reject(error);
   }
