@@ -31,7 +31,9 @@ export interface LockTraceContext {
   error?: unknown;
 }
 
-type Channel = TracingChannel<unknown, LockTraceContext & object>;
+/** One of quorumlock's tracing channels. */
+export type LockTracingChannel = TracingChannel<unknown, LockTraceContext & object>;
+type Channel = LockTracingChannel;
 
 /**
  * `quorumlock:acquire`, `quorumlock:renew`, `quorumlock:release`: Node tracing channels (start,

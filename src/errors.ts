@@ -32,6 +32,7 @@ export type NodeOutcome =
   /** fencing claim: the node's counter is already at or above the proposal (see `counter`) */
   | 'too-low';
 
+/** One node's answer in one round: its outcome, latency in ms, and the error or holder when there is one. */
 export interface NodeReport {
   /** Index of the node in the client list given to the Redlock. */
   readonly node: number;
@@ -47,6 +48,7 @@ export interface NodeReport {
   readonly counter?: number | null;
 }
 
+/** Why an acquisition failed: another holder (`contended`), too few answers (`unavailable`), a quorum too late (`validity-exhausted`), or no fencing counter (`fencing-uninitialized`). */
 export type AcquireFailure = 'contended' | 'unavailable' | 'validity-exhausted' | 'fencing-uninitialized';
 
 /** One attempt of an acquisition: every node's answer and the verdict. */
@@ -89,6 +91,7 @@ export class InvalidArgumentError extends TypeError {
     this.argument = argument;
     this.expected = expected;
   }
+  /** `JSON.stringify(error)` keeps the message, and each node's error as name, message and code. */
   toJSON(): Record<string, unknown> {
     return { ...ownFields(this), message: this.message };
   }

@@ -5,6 +5,7 @@ import type { LeaseWatcher } from './lease.js';
 import { type Lock, leaseOf } from './lock.js';
 import type { RenewResult } from './renew.js';
 
+/** Options of `redlock.keep(lock, options)` (and of `using`). */
 export interface KeepOptions {
   /**
    * Stop renewing after this many successful renewals; the lock then lapses and the signal
@@ -60,6 +61,7 @@ export class LeaseKeeper {
   readonly #lost: Promise<never>;
   #reject!: (error: LockLostError) => void;
 
+  /** @internal Made by `redlock.keep()` and `redlock.using()`. */
   constructor(host: KeeperHost, runtime: Runtime, lock: Lock, options: KeepOptions = {}) {
     this.#host = host;
     this.#runtime = runtime;

@@ -3,6 +3,7 @@ import { InvalidArgumentError } from './errors.js';
 import type { RetryStrategy } from './retry.js';
 import { MAX_TTL_MS, MIN_VALIDITY_MS, minTtlMs } from './validity.js';
 
+/** Options of `new Redlock(clients, options)`; all optional. */
 export interface RedlockOptions {
   /**
    * Retries after the first attempt: `3` means up to 4 attempts. Caps custom strategies too.
@@ -64,10 +65,12 @@ export interface AcquireOptions {
   readonly retryStrategy?: RetryStrategy;
 }
 
+/** Per-call options of renew and release. */
 export interface OperationOptions {
   readonly signal?: AbortSignal;
 }
 
+/** The defaults of `RedlockOptions` (ms for times), and of a release's per-node timeout for a value this Redlock did not take. */
 export const DEFAULTS = Object.freeze({
   retryCount: 3,
   retryDelay: 200,
@@ -82,6 +85,7 @@ export const DEFAULTS = Object.freeze({
   maxClaimRounds: 5,
 });
 
+/** `RedlockOptions` with every default filled in: `redlock.options`. */
 export interface ResolvedOptions {
   readonly retryCount: number;
   readonly retryDelay: number;

@@ -3,9 +3,13 @@ import { endpointOf, evalArgs, wire } from './shared.js';
 
 /** The part of an ioredis client (`Redis`) the adapter uses: `call` and `pipeline`. */
 export interface IoredisLike {
+  /** Send one command. */
   call(command: string, ...args: string[]): Promise<unknown>;
+  /** Start a pipeline: several commands in one write. */
   pipeline(): {
+    /** Queue one command. */
     call(command: string, ...args: string[]): unknown;
+    /** Send the queued commands; one `[error, reply]` per command. */
     exec(): Promise<[Error | null, unknown][] | null>;
   };
   /** `ready`, `connecting`, `reconnecting`, `end`, ...: a closed connection fails a call at once. */
@@ -18,6 +22,7 @@ export interface IoredisLike {
   };
 }
 
+/** Options of `ioredisAdapter`. */
 export interface IoredisAdapterOptions {
   /** Name of the node in reports; must differ between nodes. @default `host:port/db` from the client's options */
   readonly endpoint?: string;

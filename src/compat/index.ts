@@ -25,7 +25,10 @@ export {
 } from './errors.js';
 
 /** An ioredis `Redis` or `Cluster` instance: one per independent master (or cluster). */
-export type Client = IoredisLike & { quit?(): Promise<unknown> };
+export type Client = IoredisLike & {
+  /** Closes the connection: what `redlock.quit()` calls. */
+  quit?(): Promise<unknown>;
+};
 
 /** node-redlock's settings, with its defaults. */
 export interface Settings {
@@ -80,9 +83,11 @@ export class Lock {
     this.attempts = attempts;
     this.expiration = expiration;
   }
+  /** `redlock.release(this)`. */
   release(): Promise<ExecutionResult<Client>> {
     return this.redlock.release(this);
   }
+  /** `redlock.extend(this, duration)`: a new Lock; this one's `expiration` becomes 0. */
   extend(duration: number): Promise<Lock> {
     return this.redlock.extend(this, duration);
   }

@@ -26,6 +26,7 @@ import type { LockLostMessage, LockTraceContext } from '../diagnostics.js';
 import { type AttemptReport, errorName, type NodeReport } from '../errors.js';
 import { requireOptions } from '../options.js';
 
+/** Options of `instrumentQuorumlock`; all optional. */
 export interface QuorumlockInstrumentationOptions {
   /** @default the global tracer provider */
   readonly tracerProvider?: TracerProvider;
@@ -52,6 +53,7 @@ const SCOPE = 'quorumlock';
 
 /** A running instrumentation: `disable()` unsubscribes everything. */
 export interface QuorumlockInstrumentation {
+  /** Unsubscribe from every channel and unbind the context storage. */
   disable(): void;
 }
 
