@@ -1,4 +1,12 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+/** `quorumlock` and its entries resolve to the sources, as tsconfig.json's `paths` say (examples import them). */
+const src = (file: string) => fileURLToPath(new URL(`./src/${file}`, import.meta.url));
+const alias = [
+  { find: /^quorumlock$/, replacement: src('index.ts') },
+  { find: /^quorumlock\/(testing|compat|otel)$/, replacement: src('$1/index.ts') },
+];
 
 /**
  * Two projects: pure and in-memory tests run in parallel first; tests against real redis-server
@@ -10,6 +18,7 @@ export default defineConfig({
     dangerouslyIgnoreUnhandledErrors: false,
     projects: [
       {
+        resolve: { alias },
         test: {
           name: 'unit',
           include: [
@@ -24,6 +33,7 @@ export default defineConfig({
         },
       },
       {
+        resolve: { alias },
         test: {
           name: 'integration',
           include: [

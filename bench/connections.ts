@@ -33,8 +33,11 @@ export interface SentCounter {
   sent: number;
 }
 
-/** A node-redis client as `createClient` makes it. */
-export type NodeRedisClient = ReturnType<typeof createClient>;
+/** A node-redis client of the node-redis section: no reconnection, node-redis' defaults otherwise. */
+function createNodeRedis(host: string, port: number) {
+  return createClient({ socket: { host, port, reconnectStrategy: false } });
+}
+export type NodeRedisClient = ReturnType<typeof createNodeRedis>;
 
 function noteError(error: Error): void {
   connectionStats.errors++;
@@ -88,7 +91,7 @@ export class ConnectionPool {
   async connectNodeRedis(addresses = this.addresses): Promise<NodeRedisClient[]> {
     const clients = addresses.map((address) => {
       const { host, port } = parseAddress(address);
-      const client = createClient({ socket: { host, port, reconnectStrategy: false } });
+      const client = createNodeRedis(host, port);
       client.on('error', noteError);
       this.#count(client);
       this.#nodeRedis.push(client);

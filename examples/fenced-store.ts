@@ -1,12 +1,16 @@
 /**
  * A resource that checks fencing tokens (docs/fencing.md), and the scenario that needs it: a
  * holder pauses past its deadline, another client takes the lock, and the first one wakes up
- * and tries to write. Run it: `npx tsx examples/fenced-store.ts` (starts its own 5 nodes, or
- * uses QUORUMLOCK_NODES).
+ * and tries to write. Run it: `npm run nodes -- start`, then `npx tsx examples/fenced-store.ts`
+ * (nodes from QUORUMLOCK_NODES, else 127.0.0.1:7001-7005).
+ *
+ * It imports `quorumlock` as an application would: in this repository, tsconfig.json's `paths`
+ * (and vitest.config.ts's alias) map that name to src/index.ts; copied into an app, it resolves
+ * to the installed package.
  */
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
-import { ioredisAdapter, Redlock } from '../src/index.js';
+import { ioredisAdapter, Redlock } from 'quorumlock';
 
 /**
  * The storage side: remembers the highest token it has accepted and rejects any write that
@@ -46,14 +50,16 @@ export async function pausedHolderScenario(redlock: Redlock, resource: string) {
   return { tokens: [a.fencingToken!, b.fencingToken!], bWrote, aWrote, final: store.read('balance') };
 }
 
+const DEFAULT_NODES = '127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003,127.0.0.1:7004,127.0.0.1:7005';
+
 async function main(): Promise<void> {
-  const { NodeSet } = await import('../tools/nodes.js');
-  const external = NodeSet.fromEnv();
-  const set = external ? undefined : await NodeSet.start(5);
-  const addresses = external ?? set!.addresses;
+  const addresses = (process.env.QUORUMLOCK_NODES ?? DEFAULT_NODES).split(',');
   const raw = addresses.map((address) => {
     const [host, port] = address.split(':');
-    return new Redis({ host: host!, port: Number(port), maxRetriesPerRequest: 0 });
+    const client = new Redis({ host: host!, port: Number(port), maxRetriesPerRequest: 0 });
+    // Without a listener, ioredis prints "Unhandled error event" on every reconnect.
+    client.on('error', (error) => console.warn(`${address}: ${error.message}`));
+    return client;
   });
   try {
     const redlock = new Redlock(
@@ -68,7 +74,6 @@ async function main(): Promise<void> {
     console.log(`The store holds: ${outcome.final}`);
   } finally {
     for (const client of raw) client.disconnect();
-    await set?.dispose();
   }
 }
 

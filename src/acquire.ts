@@ -6,7 +6,7 @@ import { retryDelayOf } from './options.js';
 import { LOCK, type Protocol } from './protocol.js';
 import { releaseRound } from './release.js';
 import type { RetryContext, RetryStrategy } from './retry.js';
-import { deadlineMs, nodeTimeoutMs } from './validity.js';
+import { deadlineMs, nodeTimeoutMs, timeoutCappedByValidity } from './validity.js';
 
 /** A won attempt, before it becomes a Lock. */
 export interface Granted {
@@ -113,7 +113,11 @@ async function tryOnce(
     round.decision === 'aborted'
       ? 'aborted'
       : round.decision !== 'won'
-        ? classifyFailure(round.nodes, quorum)
+        ? lostOutcome(
+            round.nodes,
+            quorum,
+            timeoutCappedByValidity(ttl, options.driftFactor, options.nodeTimeoutMs),
+          )
         : clock.now() < deadline
           ? 'acquired'
           : 'validity-exhausted';
@@ -195,6 +199,23 @@ async function release(
     indices.map((i) => core.nodes.list[i]!),
     protocol,
   );
+}
+
+/**
+ * Why a round was lost. Nodes that only timed out, when the per-node timeout was the validity
+ * itself (a short TTL), were not shown unavailable: the TTL left them too little time, so the
+ * attempt is `validity-exhausted`, as a quorum that answered too late would be.
+ */
+function lostOutcome(
+  reports: AttemptReport['nodes'],
+  quorum: number,
+  cappedByValidity: boolean,
+): AttemptReport['outcome'] {
+  const failure = classifyFailure(reports, quorum);
+  if (failure !== 'unavailable' || !cappedByValidity) return failure;
+  const timedOut = reports.some((n) => n.outcome === 'timeout');
+  const otherwise = reports.some((n) => !['timeout', 'acquired', 'held', 'pending'].includes(n.outcome));
+  return timedOut && !otherwise ? 'validity-exhausted' : failure;
 }
 
 /** A fresh 128-bit value from the injected randomness, as hex (R2). */

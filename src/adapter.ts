@@ -22,6 +22,7 @@ export interface InfoCommand {
   readonly sections: readonly string[];
 }
 
+/** One command for a node: a script (EVALSHA, EVAL on NOSCRIPT) or an INFO. */
 export type Command = EvalCommand | InfoCommand;
 
 /**
@@ -30,6 +31,7 @@ export type Command = EvalCommand | InfoCommand;
  */
 export type Reply = unknown;
 
+/** What the core needs from one Redis node: a name and `exec`. Made by `ioredisAdapter` or `nodeRedisAdapter`, or written for another client. */
 export interface RedisClient {
   /**
    * A stable name for the node, such as `127.0.0.1:7001/0`. Two adapters with the same endpoint

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
  * @default `performance.now()`
  */
 export interface Clock {
+  /** Milliseconds on a monotonic clock (`performance.now()` by default). */
   now(): number;
 }
 
@@ -19,7 +20,9 @@ export type TimerHandle = unknown;
  * @default `globalThis.setTimeout` / `globalThis.clearTimeout`
  */
 export interface Timers {
+  /** Call `callback` after `ms` milliseconds. */
   setTimeout(callback: () => void, ms: number): TimerHandle;
+  /** Cancel a timer set by `setTimeout`. */
   clearTimeout(handle: TimerHandle): void;
 }
 
@@ -29,7 +32,9 @@ export interface Timers {
  * @default `crypto.randomFillSync`
  */
 export interface Random {
+  /** Fill `target` with random bytes (lock values: a CSPRNG). */
   fill(target: Uint8Array): void;
+  /** A uniform number in [0, 1) (retry jitter). */
   float(): number;
 }
 

@@ -1,5 +1,10 @@
-import { type TracingChannel, tracingChannel } from 'node:diagnostics_channel';
-import type { AttemptReport, NodeReport } from './errors.js';
+import {
+  channel,
+  type Channel as PlainChannel,
+  type TracingChannel,
+  tracingChannel,
+} from 'node:diagnostics_channel';
+import type { AttemptReport, LostReason, NodeReport } from './errors.js';
 
 /**
  * What quorumlock publishes on its tracing channels. Lock values are never published: only
@@ -26,7 +31,9 @@ export interface LockTraceContext {
   error?: unknown;
 }
 
-type Channel = TracingChannel<unknown, LockTraceContext & object>;
+/** One of quorumlock's tracing channels. */
+export type LockTracingChannel = TracingChannel<unknown, LockTraceContext & object>;
+type Channel = LockTracingChannel;
 
 /**
  * `quorumlock:acquire`, `quorumlock:renew`, `quorumlock:release`: Node tracing channels (start,
@@ -37,6 +44,19 @@ export const channels = Object.freeze({
   renew: tracingChannel('quorumlock:renew') as Channel,
   release: tracingChannel('quorumlock:release') as Channel,
 });
+
+/** What `quorumlock:lost` publishes when a kept lock is lost (never the lock value). */
+export interface LockLostMessage {
+  readonly resources: readonly string[];
+  readonly reason: Exclude<LostReason, 'released'>;
+}
+
+/**
+ * `quorumlock:lost`: a plain channel, published when a LeaseKeeper (`using`, `keep`, a leader)
+ * loses its lock: a renew found it held elsewhere or absent, its deadline came, or the renewal
+ * limit was reached. A release is not a loss and is not published.
+ */
+export const lostChannel: PlainChannel = channel('quorumlock:lost');
 
 /** Whether anyone subscribes to `channel`: callers skip building a trace context when not. */
 export function active(channel: Channel): boolean {

@@ -32,6 +32,7 @@ export type NodeOutcome =
   /** fencing claim: the node's counter is already at or above the proposal (see `counter`) */
   | 'too-low';
 
+/** One node's answer in one round: its outcome, latency in ms, and the error or holder when there is one. */
 export interface NodeReport {
   /** Index of the node in the client list given to the Redlock. */
   readonly node: number;
@@ -47,6 +48,7 @@ export interface NodeReport {
   readonly counter?: number | null;
 }
 
+/** Why an acquisition failed: another holder (`contended`), too few answers (`unavailable`), a quorum too late (`validity-exhausted`), or no fencing counter (`fencing-uninitialized`). */
 export type AcquireFailure = 'contended' | 'unavailable' | 'validity-exhausted' | 'fencing-uninitialized';
 
 /** One attempt of an acquisition: every node's answer and the verdict. */
@@ -72,6 +74,10 @@ export class QuorumlockError extends Error {
     super(message, options);
     this.code = code;
   }
+  /** `JSON.stringify(error)` keeps the message, and each node's error as name, message and code. */
+  toJSON(): Record<string, unknown> {
+    return { ...ownFields(this), message: this.message };
+  }
 }
 
 /** Bad input: names the argument, the accepted range and what was received. */
@@ -84,6 +90,10 @@ export class InvalidArgumentError extends TypeError {
     super(`${argument} must be ${expected}, received ${describe(received)}${hint ? `: ${hint}` : ''}`);
     this.argument = argument;
     this.expected = expected;
+  }
+  /** `JSON.stringify(error)` keeps the message, and each node's error as name, message and code. */
+  toJSON(): Record<string, unknown> {
+    return { ...ownFields(this), message: this.message };
   }
 }
 
@@ -175,11 +185,21 @@ export function summarizeNodes(report: {
 /** `2 acquired, 2 held, 1 ECONNREFUSED`: outcomes counted, errors grouped by code or first word. */
 export function countOutcomes(nodes: readonly NodeReport[]): string {
   const counts = new Map<string, number>();
+  /** The first message of each error group: the cause belongs in the message itself. */
+  const messages = new Map<string, string>();
   for (const n of nodes) {
     const key = n.outcome === 'error' && n.error ? errorLabel(n.error) : n.outcome;
     counts.set(key, (counts.get(key) ?? 0) + 1);
+    if (n.outcome === 'error' && n.error && !messages.has(key)) messages.set(key, shortMessage(n.error, key));
   }
-  return [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
+  return [...counts].map(([k, v]) => `${v} ${k}${messages.get(k) ?? ''}`).join(', ');
+}
+
+/** ` ("The client is closed")`, or nothing when the message adds nothing to the label. */
+function shortMessage(error: Error, label: string): string {
+  const message = error.message.trim();
+  if (message === '' || message === label) return '';
+  return ` (${JSON.stringify(message.length > 80 ? `${message.slice(0, 80)}...` : message)})`;
 }
 
 /** One line per node, for test failures and the demo. */
@@ -194,11 +214,60 @@ export function formatNodes(nodes: readonly NodeReport[]): string {
     .join('\n');
 }
 
+/**
+ * `2 acquired, 2 held, 1 ECONNREFUSED`: an error is named by its code, the first word of an
+ * error reply, or its class (node-redis's `ClientClosedError` keeps the name `Error`).
+ */
 function errorLabel(error: Error): string {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && code) return code;
   const first = /^[A-Z][A-Z_]+\b/.exec(error.message);
-  return first ? first[0] : error.name;
+  return first ? first[0] : errorName(error);
+}
+
+/** The error's name, or its class's when the name is the generic `Error`. */
+export function errorName(error: Error): string {
+  const ctor = (error as { constructor?: { name?: unknown } }).constructor?.name;
+  return error.name === 'Error' && typeof ctor === 'string' && ctor !== '' ? ctor : error.name;
+}
+
+/**
+ * An error as plain data (`JSON.stringify` of an Error gives `{}`): name, message, code, and
+ * the cause's, at most a few levels deep.
+ */
+export function errorJSON(error: unknown, depth = 0): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const out: Record<string, unknown> = { name: errorName(error), message: error.message };
+  const code = (error as { code?: unknown }).code;
+  if (code !== undefined) out.code = code;
+  if (error.cause !== undefined && depth < 3) out.cause = errorJSON(error.cause, depth + 1);
+  return out;
+}
+
+/** A node report as plain data: its error (if any) as name, message and code. */
+export function nodeReportJSON(this: NodeReport): Record<string, unknown> {
+  return this.error === undefined ? { ...this } : { ...this, error: errorJSON(this.error) };
+}
+
+/** An attempt report as plain data, its nodes' errors included. */
+function attemptJSON(attempt: AttemptReport): Record<string, unknown> {
+  const nodes = (list: readonly NodeReport[]) => list.map((n) => nodeReportJSON.call(n));
+  return {
+    ...attempt,
+    nodes: nodes(attempt.nodes),
+    ...(attempt.claim ? { claim: nodes(attempt.claim) } : {}),
+  };
+}
+
+function ownFields(error: Error): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(error)) {
+    if (key === 'attempts' && Array.isArray(value)) out[key] = value.map(attemptJSON);
+    else if (key === 'nodes' && Array.isArray(value)) out[key] = value.map((n) => nodeReportJSON.call(n));
+    else out[key] = value;
+  }
+  if (error.cause !== undefined) out.cause = errorJSON(error.cause);
+  return out;
 }
 
 function describe(value: unknown): string {

@@ -7,8 +7,8 @@ export {
   type Reply,
   type Script,
 } from './adapter.js';
-export { type IoredisAdapterOptions, ioredisAdapter } from './adapters/ioredis.js';
-export { type NodeRedisAdapterOptions, nodeRedisAdapter } from './adapters/node-redis.js';
+export { type IoredisAdapterOptions, type IoredisLike, ioredisAdapter } from './adapters/ioredis.js';
+export { type NodeRedisAdapterOptions, type NodeRedisLike, nodeRedisAdapter } from './adapters/node-redis.js';
 export {
   type Clock,
   cryptoRandom,
@@ -17,7 +17,13 @@ export {
   type TimerHandle,
   type Timers,
 } from './clock.js';
-export { channels, type LockTraceContext } from './diagnostics.js';
+export {
+  channels,
+  type LockLostMessage,
+  type LockTraceContext,
+  type LockTracingChannel,
+  lostChannel,
+} from './diagnostics.js';
 export {
   type AcquireFailure,
   type AttemptReport,
@@ -37,7 +43,13 @@ export { holderHash, type InspectResult } from './inspect.js';
 export { type KeepOptions, LeaseKeeper } from './keeper.js';
 export { LeaderElection, type LeaderOptions } from './leader.js';
 export { Lock } from './lock.js';
-export { type AcquireOptions, DEFAULTS, type OperationOptions, type RedlockOptions } from './options.js';
+export {
+  type AcquireOptions,
+  DEFAULTS,
+  type OperationOptions,
+  type RedlockOptions,
+  type ResolvedOptions,
+} from './options.js';
 export { Redlock, type UsingOptions } from './redlock.js';
 export type { ReleaseResult } from './release.js';
 export type { RenewResult } from './renew.js';
@@ -60,3 +72,4 @@ export {
   Semaphore,
   type SemaphoreOptions,
 } from './semaphore.js';
+export { MIN_VALIDITY_MS, minTtlMs } from './validity.js';

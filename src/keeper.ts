@@ -1,9 +1,11 @@
 import type { Runtime } from './clock.js';
+import { type LockLostMessage, lostChannel } from './diagnostics.js';
 import { LockLostError, type LostReason } from './errors.js';
 import type { LeaseWatcher } from './lease.js';
 import { type Lock, leaseOf } from './lock.js';
 import type { RenewResult } from './renew.js';
 
+/** Options of `redlock.keep(lock, options)` (and of `using`). */
 export interface KeepOptions {
   /**
    * Stop renewing after this many successful renewals; the lock then lapses and the signal
@@ -59,6 +61,7 @@ export class LeaseKeeper {
   readonly #lost: Promise<never>;
   #reject!: (error: LockLostError) => void;
 
+  /** @internal Made by `redlock.keep()` and `redlock.using()`. */
   constructor(host: KeeperHost, runtime: Runtime, lock: Lock, options: KeepOptions = {}) {
     this.#host = host;
     this.#runtime = runtime;
@@ -176,6 +179,9 @@ export class LeaseKeeper {
     this.#clearTimers();
     leaseOf(this.#lock).keepers.delete(this.#watcher);
     const error = new LockLostError(this.#lock.resources, reason, result?.nodes ?? []);
+    if (reason !== 'released' && lostChannel.hasSubscribers) {
+      lostChannel.publish({ resources: this.#lock.resources, reason } satisfies LockLostMessage);
+    }
     this.#controller.abort(error);
     this.#reject(error);
   }

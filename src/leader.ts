@@ -19,6 +19,7 @@ export interface LeaderHost {
   keep(lock: Lock, options: KeepOptions): LeaseKeeper;
 }
 
+/** Options of `redlock.campaign(resource, options)`. */
 export interface LeaderOptions {
   /** Lease TTL in ms; the leader renews it a third of the way into each validity. */
   readonly ttl: number;

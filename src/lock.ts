@@ -108,10 +108,12 @@ export class Lock {
     return (await owners.get(this)!.renew(this, ttl, options)).renewed;
   }
 
+  /** Releases the lock: what `await using` calls (TypeScript 5.2+). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.release();
   }
 
+  /** The lock without its value (a value lets its reader release or renew the lock). */
   toJSON(): object {
     const lease = leaseOf(this);
     return {

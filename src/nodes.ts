@@ -52,6 +52,8 @@ export class Nodes {
   readonly id: string;
   readonly #options: NodesOptions;
   readonly #runtime: Runtime;
+  /** QUORUMLOCK_PERSISTENCE is emitted once per Redlock: the first node it concerns names the rest. */
+  #persistenceWarned = false;
   #inFlight = 0;
   #idleWaiters: Array<() => void> = [];
   readonly #track = (delta: 1 | -1) => {
@@ -225,7 +227,15 @@ export class Nodes {
     const eviction = info.maxmemoryPolicy === undefined ? undefined : evictionRisk(info);
     if (eviction) process.emitWarning(`${name} has ${eviction}`, { code: 'QUORUMLOCK_EVICTION_POLICY' });
     const persistence = persistenceRisk(info, this.#options.minNodeUptimeMs);
-    if (persistence) process.emitWarning(`${name} runs ${persistence}`, { code: 'QUORUMLOCK_PERSISTENCE' });
+    if (persistence && !this.#persistenceWarned) {
+      // Typically every node of a set runs the same configuration: one warning per Redlock,
+      // not one per node; nodeInfo() shows each node's AOF state.
+      this.#persistenceWarned = true;
+      process.emitWarning(
+        `${name} runs ${persistence} (warned once per Redlock; redlock.nodeInfo() shows every node's aofEnabled)`,
+        { code: 'QUORUMLOCK_PERSISTENCE' },
+      );
+    }
   }
 
   #warnRefused(node: NodeState, error: Error): void {

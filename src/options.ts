@@ -1,8 +1,9 @@
 import { defaultRuntime, type Runtime } from './clock.js';
 import { InvalidArgumentError } from './errors.js';
 import type { RetryStrategy } from './retry.js';
-import { MAX_TTL_MS, minTtlMs } from './validity.js';
+import { MAX_TTL_MS, MIN_VALIDITY_MS, minTtlMs } from './validity.js';
 
+/** Options of `new Redlock(clients, options)`; all optional. */
 export interface RedlockOptions {
   /**
    * Retries after the first attempt: `3` means up to 4 attempts. Caps custom strategies too.
@@ -64,10 +65,12 @@ export interface AcquireOptions {
   readonly retryStrategy?: RetryStrategy;
 }
 
+/** Per-call options of renew and release. */
 export interface OperationOptions {
   readonly signal?: AbortSignal;
 }
 
+/** The defaults of `RedlockOptions` (ms for times), and of a release's per-node timeout for a value this Redlock did not take. */
 export const DEFAULTS = Object.freeze({
   retryCount: 3,
   retryDelay: 200,
@@ -82,6 +85,7 @@ export const DEFAULTS = Object.freeze({
   maxClaimRounds: 5,
 });
 
+/** `RedlockOptions` with every default filled in: `redlock.options`. */
 export interface ResolvedOptions {
   readonly retryCount: number;
   readonly retryDelay: number;
@@ -268,13 +272,17 @@ export function requireNumber(
   }
 }
 
-/** A TTL must be an integer that leaves at least 1 ms of validity after its drift. */
+/**
+ * A TTL must be an integer that leaves at least MIN_VALIDITY_MS of validity after its drift: the
+ * per-node timeout is capped at that validity, and below it healthy nodes miss it.
+ */
 export function requireTtl(name: string, ttl: unknown, driftFactor: number): asserts ttl is number {
   const min = minTtlMs(driftFactor);
   if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < min || ttl > MAX_TTL_MS) {
     throw new InvalidArgumentError(
       name,
-      `an integer in [${min}, ${MAX_TTL_MS}] ms (above its drift of floor(ttl × ${driftFactor}) + 2 ms)`,
+      `an integer in [${min}, ${MAX_TTL_MS}] ms (MIN_TTL: ttl − drift, drift = floor(ttl × ${driftFactor}) + 2 ms, ` +
+        `must leave ${MIN_VALIDITY_MS} ms for a round trip)`,
       ttl,
     );
   }

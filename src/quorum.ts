@@ -1,6 +1,6 @@
 import type { Command, InfoCommand } from './adapter.js';
 import type { Runtime } from './clock.js';
-import type { NodeOutcome, NodeReport } from './errors.js';
+import { type NodeOutcome, type NodeReport, nodeReportJSON } from './errors.js';
 
 /** One node as a round sees it: a name, and a way to send it a call. */
 export interface RoundNode {
@@ -151,7 +151,11 @@ export function runRound<N extends RoundNode>(spec: RoundSpec<N>): Promise<Round
       };
       if (verdict.holder !== undefined) report.holder = verdict.holder;
       if (verdict.counter !== undefined) report.counter = verdict.counter;
-      if (error !== undefined) report.error = error;
+      if (error !== undefined) {
+        report.error = error;
+        // JSON.stringify of an Error gives {}: the report says its name, message and code.
+        Object.defineProperty(report, 'toJSON', { value: nodeReportJSON });
+      }
       reports[i] = report;
       check();
     };
@@ -201,7 +205,10 @@ export function runRound<N extends RoundNode>(spec: RoundSpec<N>): Promise<Round
           const reply = replies[commands.length - 1];
           let verdict: Verdict;
           if (vetted) {
-            verdict = vetted;
+            // A call that failed as a whole (connection closed) fails the probe and the command
+            // alike: the command's own error says what happened.
+            verdict =
+              vetted.outcome === 'error' && reply instanceof Error ? { ...vetted, error: reply } : vetted;
           } else if (reply instanceof Error) {
             verdict = { outcome: 'error', yes: false, error: reply };
           } else {

@@ -23,6 +23,7 @@ export function jitteredRetry(delayMs: number, jitterMs: number): RetryStrategy 
   return (_attempt, context) => delayMs + (2 * context.random() - 1) * jitterMs;
 }
 
+/** Options of `exponentialRetry`. */
 export interface ExponentialRetryOptions {
   /** Delay before the second attempt, in ms. @default 50 */
   readonly baseMs?: number;

@@ -13,10 +13,23 @@ export function deadlineMs(startMs: number, ttlMs: number, driftFactor: number):
   return startMs + ttlMs - driftMs(ttlMs, driftFactor);
 }
 
-/** The smallest TTL that leaves at least 1 ms of validity for the given drift factor. */
+/**
+ * The least validity (ttl − drift) a TTL must leave, in ms. The per-node timeout is capped at the
+ * validity, so the validity must hold one round trip and the event-loop turns that carry it:
+ * Node's timers have a 1 ms granularity and a minor GC pause takes a few ms, so a 1 ms validity
+ * (the old floor, ttl 3) timed out on healthy loopback nodes about half the time. 10 ms is ten
+ * timer ticks.
+ */
+export const MIN_VALIDITY_MS = 10;
+
+/**
+ * The smallest TTL: the least `ttl` with `ttl − (floor(ttl × driftFactor) + 2) ≥ MIN_VALIDITY_MS`
+ * (12 ms at the default driftFactor 0.01). Bounded: ttl − drift grows by at least 1 every
+ * 1 / (1 − driftFactor) steps, and driftFactor < 1.
+ */
 export function minTtlMs(driftFactor: number): number {
-  let ttl = 3;
-  while (ttl - driftMs(ttl, driftFactor) < 1) ttl++;
+  let ttl = MIN_VALIDITY_MS + 2;
+  while (ttl - driftMs(ttl, driftFactor) < MIN_VALIDITY_MS && ttl < MAX_TTL_MS) ttl++;
   return ttl;
 }
 
@@ -26,8 +39,20 @@ export function minTtlMs(driftFactor: number): number {
  */
 export function nodeTimeoutMs(ttlMs: number, driftFactor: number, configured: number | undefined): number {
   const cap = ttlMs - driftMs(ttlMs, driftFactor);
-  const wanted = configured ?? Math.max(50, Math.floor(ttlMs * 0.05));
-  return Math.max(1, Math.min(wanted, cap));
+  return Math.max(1, Math.min(wantedTimeoutMs(ttlMs, configured), cap));
+}
+
+/** True when the validity, not the configured or default per-node timeout, bounds a round. */
+export function timeoutCappedByValidity(
+  ttlMs: number,
+  driftFactor: number,
+  configured: number | undefined,
+): boolean {
+  return nodeTimeoutMs(ttlMs, driftFactor, configured) < wantedTimeoutMs(ttlMs, configured);
+}
+
+function wantedTimeoutMs(ttlMs: number, configured: number | undefined): number {
+  return configured ?? Math.max(50, Math.floor(ttlMs * 0.05));
 }
 
 /** q = floor(N/2) + 1 (R1). */

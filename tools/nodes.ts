@@ -261,6 +261,7 @@ export function parseAddress(address: string): { host: string; port: number } {
  */
 export function adminClient(address: string, overrides: RedisOptions = {}): Redis {
   const { host, port } = parseAddress(address);
+  // ioredis 6's constructor types `replyMapping` without `undefined` (exactOptionalPropertyTypes).
   const client = new Redis({
     host,
     port,
@@ -271,7 +272,7 @@ export function adminClient(address: string, overrides: RedisOptions = {}): Redi
     connectTimeout: 10_000,
     commandTimeout: 10_000,
     ...overrides,
-  });
+  } as RedisOptions & { replyMapping?: 'legacy' });
   client.on('error', () => {});
   return client;
 }

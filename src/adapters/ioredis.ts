@@ -3,11 +3,17 @@ import { endpointOf, evalArgs, replyOf, wire } from './shared.js';
 
 /** The part of an ioredis client (`Redis`) the adapter uses: `call` and `pipeline`. */
 export interface IoredisLike {
+  /** Send one command. */
   call(command: string, ...args: string[]): Promise<unknown>;
+  /** Start a pipeline: several commands in one write. */
   pipeline(): {
+    /** Queue one command. */
     call(command: string, ...args: string[]): unknown;
+    /** Send the queued commands; one `[error, reply]` per command. */
     exec(): Promise<[Error | null, unknown][] | null>;
   };
+  /** `ready`, `connecting`, `reconnecting`, `end`, ...: a closed connection fails a call at once. */
+  readonly status?: string;
   readonly options?: {
     host?: string | undefined;
     port?: number | undefined;
@@ -16,6 +22,7 @@ export interface IoredisLike {
   };
 }
 
+/** Options of `ioredisAdapter`. */
 export interface IoredisAdapterOptions {
   /** Name of the node in reports; must differ between nodes. @default `host:port/db` from the client's options */
   readonly endpoint?: string;
@@ -81,6 +88,16 @@ export function ioredisAdapter(client: IoredisLike, options: IoredisAdapterOptio
   return {
     endpoint,
     exec(commands) {
+      // A connection known closed would queue the call until the next reconnect (past the
+      // core's per-node timeout, and a late SET is no use): fail it now, saying why.
+      if (client.status !== undefined && CLOSED.has(client.status)) {
+        return Promise.reject(
+          new ConnectionClosedError(
+            `ioredis connection to ${endpoint} is ${client.status}: call not sent`,
+            client.status,
+          ),
+        );
+      }
       if (commands.length === 1)
         return one(commands).catch((error: unknown) => {
           // An error reply is that command's answer, not a failed call.
@@ -90,6 +107,24 @@ export function ioredisAdapter(client: IoredisLike, options: IoredisAdapterOptio
       return many(commands);
     },
   };
+}
+
+/**
+ * ioredis statuses in which the connection is down and a command would wait in the offline queue
+ * for the next reconnect. (`end`, closed for good, is left to ioredis: it rejects at once with
+ * "Connection is closed.")
+ */
+const CLOSED = new Set(['close', 'reconnecting']);
+
+/** A call refused by the adapter because the client's connection is known closed. */
+class ConnectionClosedError extends Error {
+  override name = 'ConnectionClosedError';
+  readonly code = 'ERR_QUORUMLOCK_CONNECTION_CLOSED';
+  readonly status: string;
+  constructor(message: string, status: string) {
+    super(message);
+    this.status = status;
+  }
 }
 
 function isReplyError(error: unknown): error is Error {

@@ -3,6 +3,7 @@ import { endpointOf, evalArgs, replyOf, wire } from './shared.js';
 
 /** The part of a node-redis client (`createClient()`) the adapter uses. */
 export interface NodeRedisLike {
+  /** Send one command, its name first. */
   sendCommand(args: string[]): Promise<unknown>;
   readonly options?: {
     socket?: { host?: string; port?: number; path?: string };
@@ -11,6 +12,7 @@ export interface NodeRedisLike {
   };
 }
 
+/** Options of `nodeRedisAdapter`. */
 export interface NodeRedisAdapterOptions {
   /** Name of the node in reports; must differ between nodes. @default host:port/database from the client's options */
   readonly endpoint?: string;

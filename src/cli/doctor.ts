@@ -23,13 +23,26 @@ export interface Finding {
  * distinct servers, no eviction, and persistence that survives a crash (or a delayed restart).
  * Pure: the command does the I/O.
  */
-export function diagnose(probes: readonly NodeProbe[]): { findings: Finding[]; ok: boolean } {
+export function diagnose(
+  probes: readonly NodeProbe[],
+  repeated: readonly string[] = [],
+): { findings: Finding[]; ok: boolean } {
   const findings: Finding[] = [];
   const add = (node: string, level: Finding['level'], check: string, detail: string) =>
     findings.push({ node, level, check, detail });
+  // The count is of distinct addresses: an address given twice is one node (and a mistake).
   const n = probes.length;
   const quorum = quorumOf(n);
-  if (n < 3) add('all', 'warn', 'count', `${n} node(s): Redlock tolerates no failure below 3`);
+  for (const address of new Set(repeated)) {
+    add(address, 'fail', 'independent', 'listed more than once: Redlock refuses the same node twice');
+  }
+  if (n < 3)
+    add(
+      'all',
+      'warn',
+      'count',
+      `${n} node${n === 1 ? '' : 's'}: Redlock needs at least 3 independent masters to survive one failure`,
+    );
   else if (n % 2 === 0)
     add('all', 'warn', 'count', `${n} nodes: an even count tolerates no more failures than ${n - 1}`);
   else add('all', 'ok', 'count', `${n} nodes, quorum ${quorum}, tolerates ${n - quorum} down`);
@@ -63,6 +76,17 @@ export function diagnose(probes: readonly NodeProbe[]): { findings: Finding[]; o
     else add(node, 'ok', 'persistence', 'AOF with appendfsync always');
   }
   return { findings, ok: findings.every((f) => f.level !== 'fail') };
+}
+
+/** The last line: failures, else warnings, else all clear. */
+export function summary(findings: readonly Finding[]): string {
+  const fails = findings.filter((f) => f.level === 'fail').length;
+  const warns = findings.filter((f) => f.level === 'warn').length;
+  const plural = (k: number, word: string) => `${k} ${word}${k === 1 ? '' : 's'}`;
+  if (fails > 0)
+    return `${plural(fails, 'check')} failed${warns > 0 ? `, ${plural(warns, 'warning')}` : ''}: see FAIL above.`;
+  if (warns > 0) return `No failed checks, but ${plural(warns, 'warning')}: see WARN above.`;
+  return 'No failed checks.';
 }
 
 /** The findings as a table, one line each. */

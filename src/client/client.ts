@@ -120,7 +120,8 @@ export class RedisClient extends EventEmitter<RedisClientEvents> implements Node
     const settings = connectionSettings(o);
     this.keyPrefix = settings.keyPrefix;
     this.endpoint = settings.endpoint;
-    this.#redis = new Redis(settings.ioredis);
+    // ioredis 6 types replyMapping without undefined, which exactOptionalPropertyTypes refuses.
+    this.#redis = new Redis(settings.ioredis as RedisOptions & { replyMapping?: 'legacy' });
     for (const event of ['connect', 'ready', 'close', 'end'] as const) {
       this.#redis.on(event, () => this.emit(event));
     }

@@ -170,6 +170,7 @@ export class MemoryNode {
     return this.#runId;
   }
 
+  /** This node's clock, in ms. */
   now(): number {
     return this.#clock.now();
   }
@@ -244,6 +245,7 @@ export class MemoryNode {
     });
   }
 
+  /** Delete `key`; true when it existed. */
   del(key: string): boolean {
     const present = this.#live(key) !== undefined;
     this.#data.delete(key);
@@ -269,10 +271,12 @@ export class MemoryNode {
     return [...this.#data.keys()].filter((k) => this.#live(k) !== undefined).sort();
   }
 
+  /** Delete every key (FLUSHALL). */
   flushAll(): void {
     this.#data.clear();
   }
 
+  /** Forget the loaded scripts (SCRIPT FLUSH): the next EVALSHA answers NOSCRIPT. */
   flushScripts(): void {
     this.#scripts.clear();
   }

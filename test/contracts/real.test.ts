@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { acquireScript, BATCHABLE, batchScript } from '../../src/scripts/index.js';
 import { adminClient } from '../../tools/nodes.js';
-import { type ClientKind, connectClients } from '../support/clients.js';
+import { CLIENT_KINDS, type ClientKind, clientVersion, connectClients } from '../support/clients.js';
 import { adapterContract, type NodeAccess } from './contract.js';
 
 const [address] = inject('nodes');
@@ -26,8 +26,9 @@ const access: NodeAccess = {
   },
 };
 
-for (const kind of ['ioredis', 'node-redis'] as ClientKind[]) {
-  adapterContract(kind, async () => {
+// Each supported major of each client: ioredis 6 and 5, redis (node-redis) 6 and 5.
+for (const kind of CLIENT_KINDS) {
+  adapterContract(`${kind} ${clientVersion(kind)}`, async () => {
     const connected = await connectClients([address!], kind);
     let closed = false;
     const close = async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RedisClient } from '../../src/adapter.js';
 import { LockAcquireError, LockLostError } from '../../src/errors.js';
 import type { Lock } from '../../src/lock.js';
+import { minTtlMs } from '../../src/validity.js';
 import { lockValueOf, operationsOf } from '../support/simulation/operations.js';
 import type { SimProcess } from '../support/simulation/process.js';
 import { simParameters } from '../support/simulation/replay.js';
@@ -333,7 +334,8 @@ async function runKept(scenario: KeptScenario): Promise<KeptRun> {
     for (const op of plan.ops) {
       await process.sleep(op.gapMs);
       const holdMs = Math.floor(op.ttl * op.holdTtls);
-      const options = op.renewTtl > 0 ? { ttl: Math.max(10, Math.ceil(op.ttl * op.renewTtl)) } : {};
+      const options =
+        op.renewTtl > 0 ? { ttl: Math.max(minTtlMs(0.01), Math.ceil(op.ttl * op.renewTtl)) } : {};
       if (op.mode === 'keep') {
         let lock: Lock;
         try {

@@ -1,15 +1,20 @@
+import { createRequire } from 'node:module';
 import { Redis, type RedisOptions } from 'ioredis';
+import { Redis as Redis5, type RedisOptions as Redis5Options } from 'ioredis5';
 import { createClient } from 'redis';
+import { createClient as createClient5 } from 'redis5';
 import type { RedisClient } from '../../src/adapter.js';
 import { ioredisAdapter } from '../../src/adapters/ioredis.js';
 import { nodeRedisAdapter } from '../../src/adapters/node-redis.js';
 import { parseAddress } from '../../tools/nodes.js';
 
+const require = createRequire(import.meta.url);
+
 /**
  * Disconnect and wait for the socket to close. A client that is between reconnection attempts
  * has no socket: ioredis then only cancels the pending attempt and emits nothing more.
  */
-export function disconnectIoredis(client: Redis): Promise<void> {
+export function disconnectIoredis(client: Redis | Redis5): Promise<void> {
   const hasSocket = !['end', 'reconnecting', 'wait'].includes(client.status);
   const ended = hasSocket
     ? new Promise<void>((resolve) => client.once('end', () => resolve()))
@@ -18,7 +23,22 @@ export function disconnectIoredis(client: Redis): Promise<void> {
   return ended;
 }
 
-export type ClientKind = 'ioredis' | 'node-redis';
+/**
+ * The client libraries the adapters are tested with: the versions `npm install ioredis redis`
+ * gives today (ioredis 6, redis 6), and the previous majors under the npm aliases `ioredis5` and
+ * `redis5` (package.json devDependencies).
+ */
+export type ClientKind = 'ioredis' | 'node-redis' | 'ioredis5' | 'node-redis5';
+
+export const CLIENT_KINDS: readonly ClientKind[] = ['ioredis', 'ioredis5', 'node-redis', 'node-redis5'];
+
+/** The installed version of a kind's library, for test titles. */
+export function clientVersion(kind: ClientKind): string {
+  const name = { ioredis: 'ioredis', ioredis5: 'ioredis5', 'node-redis': 'redis', 'node-redis5': 'redis5' }[
+    kind
+  ];
+  return (require(`${name}/package.json`) as { version: string }).version;
+}
 
 /**
  * A liveness limit for connecting to a node that is up, not a timing claim: on a loaded machine
@@ -44,17 +64,22 @@ export async function connectClients(
   endpoints: readonly string[] = addresses,
   ioredisOptions: RedisOptions = {},
 ): Promise<ConnectedClients> {
-  if (kind === 'ioredis') {
+  if (kind === 'ioredis' || kind === 'ioredis5') {
     const raw = addresses.map((address) => {
       const { host, port } = parseAddress(address);
-      const client = new Redis({
+      const options = {
         host,
         port,
         lazyConnect: true,
         maxRetriesPerRequest: 0,
         connectTimeout: CONNECT_TIMEOUT_MS,
         ...ioredisOptions,
-      });
+      };
+      // ioredis 6's constructor types `replyMapping` without `undefined` (exactOptionalPropertyTypes).
+      const client =
+        kind === 'ioredis'
+          ? new Redis(options as RedisOptions & { replyMapping?: 'legacy' })
+          : new Redis5(options as Redis5Options);
       client.on('error', () => {});
       return client;
     });
@@ -74,9 +99,14 @@ export async function connectClients(
   }
   const raw = addresses.map((address) => {
     const { host, port } = parseAddress(address);
-    const client = createClient({
-      socket: { host, port, reconnectStrategy: false, connectTimeout: CONNECT_TIMEOUT_MS },
-    });
+    const socket = { host, port, reconnectStrategy: false as const, connectTimeout: CONNECT_TIMEOUT_MS };
+    // node-redis 6 bounds every command by a 5 s `AbortSignal.timeout` whose timer outlives the
+    // reply (unref'd, but the leak guard of test/support/setup.ts sees it): the core bounds each
+    // call with its own per-node timeout, so the tests turn node-redis's off.
+    const client =
+      kind === 'node-redis'
+        ? createClient({ socket, commandOptions: { timeout: 0 } })
+        : createClient5({ socket });
     client.on('error', () => {});
     return client;
   });

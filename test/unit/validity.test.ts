@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { deadlineMs, driftMs, MAX_TTL_MS, minTtlMs, nodeTimeoutMs, quorumOf } from '../../src/validity.js';
+import {
+  deadlineMs,
+  driftMs,
+  MAX_TTL_MS,
+  MIN_VALIDITY_MS,
+  minTtlMs,
+  nodeTimeoutMs,
+  quorumOf,
+} from '../../src/validity.js';
 
 describe('quorum', () => {
   it('is floor(N/2) + 1', () => {
@@ -19,13 +27,13 @@ describe('drift and validity (R4)', () => {
     expect(deadlineMs(5_000, 10_000, 0.01)).toBe(5_000 + 10_000 - 102);
   });
 
-  it('the smallest TTL leaves at least 1 ms of validity', () => {
+  it('the smallest TTL leaves at least MIN_VALIDITY_MS of validity', () => {
     for (const f of [0, 0.01, 0.1, 0.5, 0.9]) {
       const min = minTtlMs(f);
-      expect(min - driftMs(min, f)).toBeGreaterThanOrEqual(1);
-      expect(min - 1 - driftMs(min - 1, f)).toBeLessThan(1);
+      expect(min - driftMs(min, f)).toBeGreaterThanOrEqual(MIN_VALIDITY_MS);
+      expect(min - 1 - driftMs(min - 1, f)).toBeLessThan(MIN_VALIDITY_MS);
     }
-    expect(minTtlMs(0.01)).toBe(3);
+    expect(minTtlMs(0.01)).toBe(12);
   });
 
   it('the per-node timeout defaults to max(50, 5% of ttl) and never exceeds ttl − drift', () => {
