@@ -11,6 +11,7 @@
  * reconnection (the command is never resent), otherwise node-redis' defaults.
  */
 import { Redis } from 'ioredis';
+import { Redis as Redis5 } from 'ioredis5';
 import { createClient } from 'redis';
 import { parseAddress } from '../tools/nodes.js';
 import type { ConnectOptions } from './contender.js';
@@ -45,7 +46,7 @@ function noteError(error: Error): void {
 }
 
 export class ConnectionPool {
-  readonly #clients: Redis[] = [];
+  readonly #clients: Array<Redis | Redis5> = [];
   readonly #nodeRedis: NodeRedisClient[] = [];
   #counter: SentCounter | undefined;
 
@@ -65,6 +66,20 @@ export class ConnectionPool {
       counter.sent++;
       return send(...args);
     };
+  }
+
+  /** As `connect`, with ioredis 5 clients (the ioredis 5 section). */
+  async connectIoredis5(addresses = this.addresses): Promise<Redis5[]> {
+    const clients = addresses.map((address) => {
+      const { host, port } = parseAddress(address);
+      const client = new Redis5({ host, port, maxRetriesPerRequest: 0, lazyConnect: true });
+      client.on('error', noteError);
+      this.#count(client);
+      this.#clients.push(client);
+      return client;
+    });
+    await Promise.all(clients.map((c) => c.connect()));
+    return clients;
   }
 
   /** One ready client per address. */
@@ -112,7 +127,7 @@ export class ConnectionPool {
   }
 }
 
-async function closeClient(client: Redis): Promise<void> {
+async function closeClient(client: Redis | Redis5): Promise<void> {
   if (client.status === 'end') return;
   const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
   client.disconnect();

@@ -4,6 +4,7 @@
  * and the retry plan of the workload.
  */
 import type { Redis } from 'ioredis';
+import type { Redis as Redis5 } from 'ioredis5';
 import type { NodeRedisClient } from './connections.js';
 
 /**
@@ -44,10 +45,12 @@ export interface ContenderSetup {
   connect(options?: ConnectOptions): Promise<Redis[]>;
   /** As `connect`, with node-redis clients (the node-redis section). */
   connectNodeRedis(): Promise<NodeRedisClient[]>;
+  /** As `connect`, with ioredis 5 clients (the ioredis 5 section). */
+  connectIoredis5(): Promise<Redis5[]>;
 }
 
 /**
- * `variant`: quorumlock or the floor over another client (node-redis): reported in a section of
+ * `variant`: quorumlock or the floor over another client (node-redis, ioredis 5): reported in a section of
  * its own, each library variant against the floor variant on the same client (`floorId`).
  */
 export type ContenderKind = 'library' | 'peer' | 'floor' | 'variant';

@@ -195,6 +195,7 @@ async function open(spec: ContenderSpec, addresses: readonly string[], retry: Re
       retry,
       connect: (o) => pool.connect(o),
       connectNodeRedis: () => pool.connectNodeRedis(),
+      connectIoredis5: () => pool.connectIoredis5(),
     });
     return {
       contender,
@@ -406,6 +407,7 @@ export async function openContention(
           retry: c.retry,
           connect: (o) => pool.connect(o),
           connectNodeRedis: () => pool.connectNodeRedis(),
+          connectIoredis5: () => pool.connectIoredis5(),
         }),
       );
     }

@@ -15,6 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import type { Redis as Redis5 } from 'ioredis5';
 import type { NodeRedisClient } from '../connections.js';
 import { type ContenderSetup, type ContenderSpec, jitteredDelay } from '../contender.js';
 
@@ -35,7 +36,7 @@ interface FloorClient {
   eval(key: string, value: string): Promise<unknown>;
 }
 
-function ioredisFloorClient(client: Redis): FloorClient {
+function ioredisFloorClient(client: Redis | Redis5): FloorClient {
   return {
     setNx: (key, value, ttlMs) => client.set(key, value, 'PX', ttlMs, 'NX'),
     evalsha: (key, value) => client.evalsha(RELEASE_SHA, 1, key, value),
@@ -97,6 +98,15 @@ function floorOver(connect: (setup: ContenderSetup) => Promise<FloorClient[]>): 
 export function makeFloor(autoPipelining: boolean): ContenderSpec['create'] {
   return floorOver(async (setup) => (await setup.connect({ autoPipelining })).map(ioredisFloorClient));
 }
+
+/** The floor over ioredis 5 clients (the ioredis 5 section). */
+export const floorIoredis5: ContenderSpec = {
+  id: 'floor-ioredis5',
+  label: 'ioredis 5 floor',
+  kind: 'variant',
+  notes: 'The raw floor on ioredis 5 clients (npm alias ioredis5).',
+  create: floorOver(async (setup) => (await setup.connectIoredis5()).map(ioredisFloorClient)),
+};
 
 /** The floor over node-redis clients (the node-redis section). */
 export const floorNodeRedis: ContenderSpec = {

@@ -41,14 +41,16 @@ function load(): Promise<typeof Quorumlock> {
  */
 function contender(
   load: () => Promise<typeof Quorumlock>,
-  client: 'ioredis' | 'node-redis',
+  client: 'ioredis' | 'ioredis5' | 'node-redis',
 ): ContenderSpec['create'] {
   return async (setup) => {
     const lib = await load();
     const adapters =
       client === 'ioredis'
         ? (await setup.connect()).map((c) => lib.ioredisAdapter(c))
-        : (await setup.connectNodeRedis()).map((c) => lib.nodeRedisAdapter(c));
+        : client === 'ioredis5'
+          ? (await setup.connectIoredis5()).map((c) => lib.ioredisAdapter(c))
+          : (await setup.connectNodeRedis()).map((c) => lib.nodeRedisAdapter(c));
     const retry = setup.retry;
     const redlock = new lib.Redlock(
       adapters,
@@ -88,6 +90,17 @@ export const quorumlockNodeRedis: ContenderSpec = {
     'As quorumlock, over nodeRedisAdapter(client) per node, node-redis clients with reconnection off; ' +
     'its ratios are taken against the node-redis floor.',
   create: contender(load, 'node-redis'),
+};
+
+/** quorumlock over ioredis 5 (what users of the previous major have), against a floor on ioredis 5. */
+export const quorumlockIoredis5: ContenderSpec = {
+  id: 'quorumlock-ioredis5',
+  label: 'quorumlock (ioredis 5)',
+  kind: 'variant',
+  floorId: 'floor-ioredis5',
+  notes:
+    'As quorumlock, over ioredis 5 clients (npm alias ioredis5); its ratios are taken against the ioredis 5 floor.',
+  create: contender(load, 'ioredis5'),
 };
 
 /**
