@@ -17,6 +17,18 @@ export type LinkFaultKind =
   /** Every message takes `extraMs` longer. */
   | 'slow';
 
+/**
+ * An error on first contact: BUSY (a long script runs) or LOADING (the dataset is being loaded)
+ * answer every command of the call with an error reply, without running it; `closed` fails the
+ * whole call (the connection closed under it) once the request has travelled.
+ */
+export type LinkErrorKind = 'busy' | 'loading' | 'closed';
+
+const ERROR_REPLIES: Record<Exclude<LinkErrorKind, 'closed'>, string> = {
+  busy: 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.',
+  loading: 'LOADING Redis is loading the dataset in memory',
+};
+
 export interface LinkFault {
   readonly kind: LinkFaultKind;
   readonly from: number;
@@ -87,6 +99,7 @@ export class SimLink implements RedisClient {
   readonly #o: SimLinkOptions;
   readonly #nodeSide: RedisClient;
   readonly #faults: LinkFault[] = [];
+  #failFirst: { readonly kind: LinkErrorKind; calls: number } | undefined;
 
   constructor(options: SimLinkOptions) {
     this.#o = options;
@@ -102,6 +115,11 @@ export class SimLink implements RedisClient {
 
   addFault(fault: LinkFault): void {
     this.#faults.push(fault);
+  }
+
+  /** The next `calls` calls that reach the node get `kind` instead of running (first contact). */
+  failFirst(kind: LinkErrorKind, calls: number): void {
+    this.#failFirst = { kind, calls };
   }
 
   #active(kind: LinkFaultKind): LinkFault | undefined {
@@ -156,6 +174,18 @@ export class SimLink implements RedisClient {
         if (!node.up) {
           history.add(node.name, `refused ${client}: down`);
           answer({ error: refused(this.endpoint) });
+          return;
+        }
+        const failing = this.#failFirst;
+        if (failing && failing.calls > 0) {
+          failing.calls--;
+          history.add(node.name, `${failing.kind.toUpperCase()} for ${client}: nothing ran`);
+          if (failing.kind === 'closed') {
+            answer({ error: new Error('Connection is closed.') });
+          } else {
+            const message = ERROR_REPLIES[failing.kind];
+            answer({ replies: commands.map(() => new Error(message)) });
+          }
           return;
         }
         this.#nodeSide.exec(commands).then((replies) => {

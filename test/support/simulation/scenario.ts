@@ -1,4 +1,6 @@
-import type { CrashMode } from './sim-node.js';
+import type { Fault } from './faults.js';
+
+export type { Fault } from './faults.js';
 
 /** The resources clients contend for; plans index into this list. */
 export const RESOURCES = ['r0', 'r1'] as const;
@@ -29,37 +31,6 @@ export interface ClientPlan {
   readonly retryJitter: number;
   readonly ops: readonly OpPlan[];
 }
-
-/** Faults, at true virtual times. Client and node indexes are taken modulo the counts. */
-export type Fault =
-  | {
-      readonly kind: 'partition' | 'drop-replies' | 'refuse' | 'slow';
-      readonly client: number;
-      readonly node: number;
-      readonly at: number;
-      readonly durationMs: number;
-      readonly extraMs: number;
-    }
-  | {
-      readonly kind: 'crash';
-      readonly node: number;
-      readonly at: number;
-      readonly mode: CrashMode;
-      readonly downMs: number;
-      /** For a rollback: how long before the crash the restored snapshot was taken. */
-      readonly snapshotAgoMs: number;
-    }
-  | { readonly kind: 'clock-rate'; readonly node: number; readonly at: number; readonly rate: number }
-  | { readonly kind: 'clock-jump'; readonly node: number; readonly at: number; readonly deltaMs: number }
-  | { readonly kind: 'evict'; readonly node: number; readonly at: number; readonly resource: number }
-  | {
-      readonly kind: 'pause';
-      readonly client: number;
-      readonly at: number;
-      readonly durationMs: number;
-      /** Start at the client's first validity check after `at` rather than at `at` itself. */
-      readonly atCheck: boolean;
-    };
 
 export interface Scenario {
   /** Seeds message delays, node clock offsets and every client's randomness. */

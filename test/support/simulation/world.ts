@@ -8,6 +8,7 @@ import { History } from './history.js';
 import { type Carrier, SimLink, timedCarrier } from './link.js';
 import { lockValueOf, operationReplies, operationsOf } from './operations.js';
 import { SimProcess } from './process.js';
+import { settle } from './settle.js';
 import { SimNode } from './sim-node.js';
 
 /** A 32-bit seed for one part of a run (a link, a client), derived from the run's seed. */
@@ -67,6 +68,8 @@ export class SimWorld {
   /** Calls the links carried. */
   nodeCalls = 0;
   readonly warnings: string[] = [];
+  readonly #others = new Map<number, Redlock>();
+  readonly #makeOther: (client: number) => Redlock;
 
   constructor(options: WorldOptions) {
     const { time, history } = this;
@@ -97,15 +100,42 @@ export class SimWorld {
       ),
     );
     this.clocks = this.processes.map((p, c) => options.clock?.(p, c) ?? p.clock);
-    this.redlocks = this.processes.map((process, c) => {
-      const runtime: Runtime = {
-        ...virtualRuntime(time, deriveSeed(options.seed, 2, c)),
-        clock: this.clocks[c]!,
-        timers: process,
-      };
-      const clients = options.wrap?.(this.links[c]!, c) ?? this.links[c]!;
-      return this.#quietly(() => new Redlock(clients, { ...options.redlock(c), runtime }));
+    const runtimeOf = (c: number, part: number): Runtime => ({
+      ...virtualRuntime(time, deriveSeed(options.seed, part, c)),
+      clock: this.clocks[c]!,
+      timers: this.processes[c]!,
     });
+    this.redlocks = this.processes.map((_, c) => {
+      const clients = options.wrap?.(this.links[c]!, c) ?? this.links[c]!;
+      return this.#quietly(() => new Redlock(clients, { ...options.redlock(c), runtime: runtimeOf(c, 2) }));
+    });
+    this.#makeOther = (c) =>
+      this.#quietly(() => new Redlock(this.links[c]!, { ...options.redlock(c), runtime: runtimeOf(c, 4) }));
+  }
+
+  /**
+   * A second Redlock instance in client `c`'s process, over the same connections (made on first
+   * use): it knows none of the first one's locks, so a renew or release through it is the
+   * server-side path (R19).
+   */
+  other(c: number): Redlock {
+    let redlock = this.#others.get(c);
+    if (!redlock) {
+      redlock = this.#makeOther(c);
+      this.#others.set(c, redlock);
+    }
+    return redlock;
+  }
+
+  /** Settle `promise`, moving virtual time only when nothing else can happen (bounded). */
+  run<T>(promise: Promise<T>, maxSteps = 1_000_000): Promise<T> {
+    return settle('SimWorld.run', promise, () => this.time.fireNext(), maxSteps);
+  }
+
+  /** Settle `clients`, then every Redlock's stragglers (`idle()`). */
+  async runClients(clients: Promise<unknown>): Promise<void> {
+    await this.run(clients);
+    await this.run(Promise.all([...this.redlocks, ...this.#others.values()].map((r) => r.idle())));
   }
 
   /** Run `action` at true time `at` (or now, if that has passed), as `actor`, logged. */
