@@ -22,6 +22,11 @@ export interface Profile {
   /** Holders spend at least this share of their usable validity working. */
   readonly minWorkFraction: number;
   readonly minRetryCount: number;
+  /**
+   * The wider workload (keepers, leaders, renews with other TTLs, calls by value with permuted
+   * lists and through another instance, claims read at any point) and first-contact errors.
+   */
+  readonly wide?: boolean;
 }
 
 /** Everything the issue asks for: 1–5 clients, 1–7 nodes, up to 6 faults anywhere in the run. */
@@ -51,7 +56,48 @@ export const CONTENTION: Profile = {
   minRetryCount: 3,
 };
 
+/**
+ * The wider workload: 1–4 clients on 1–5 nodes that hold, keep and lead, with renews of other
+ * TTLs, calls by value, claims read anywhere, and errors on first contact.
+ */
+export const WIDE: Profile = {
+  minClients: 1,
+  maxClients: 4,
+  minNodes: 1,
+  maxNodes: 5,
+  maxFaults: 6,
+  horizonMs: 1_500,
+  minWorkFraction: 0.3,
+  minRetryCount: 2,
+  wide: true,
+};
+
+/** The wider workload's part of an op (issue 9's classes of schedule). */
+const wideOpArb = fc.record({
+  mode: fc.constantFrom('hold' as const, 'hold' as const, 'keep' as const, 'lead' as const),
+  // Shorter and longer than the lock's own TTL, or the lock's own.
+  renewTtlShare: fc.option(
+    fc.oneof(fc.double({ min: 0.2, max: 0.9, noNaN: true }), fc.double({ min: 1.1, max: 2, noNaN: true })),
+    { nil: undefined, freq: 3 },
+  ),
+  renewBy: fc.constantFrom('lock' as const, 'value' as const, 'other' as const),
+  releaseBy: fc.constantFrom('lock' as const, 'value' as const, 'other' as const),
+  claims: fc.integer({ min: 0, max: 3 }),
+  trustRemaining: fc.boolean(),
+});
+
 function opArb(p: Profile): fc.Arbitrary<OpPlan> {
+  const op = baseOpArb(p);
+  return p.wide
+    ? fc.tuple(op, wideOpArb).map(([base, { renewTtlShare, ...wide }]) => ({
+        ...base,
+        ...wide,
+        ...(renewTtlShare === undefined ? {} : { renewTtlShare }),
+      }))
+    : op;
+}
+
+function baseOpArb(p: Profile): fc.Arbitrary<OpPlan> {
   return fc.record({
     resources: fc.constantFrom<readonly number[]>([0], [1], [0, 1]),
     // Short TTLs, comparable to a round trip, as often as long ones.
@@ -90,6 +136,23 @@ type Draft = (scenario: Omit<Scenario, 'faults'>, pauses: number) => Fault;
  * the application's pause budget.
  */
 function admissibleDraft(p: Profile): fc.Arbitrary<Draft> {
+  const draft = baseDraft(p);
+  if (!p.wide) return draft;
+  const firstContact = fc
+    .record({
+      client: clientIndex,
+      node: index,
+      error: fc.constantFrom('busy' as const, 'loading' as const, 'closed' as const),
+      calls: fc.integer({ min: 1, max: 2 }),
+    })
+    .map(
+      (f): Draft =>
+        () => ({ kind: 'first-contact', ...f }),
+    );
+  return fc.oneof({ weight: 4, arbitrary: draft }, { weight: 1, arbitrary: firstContact });
+}
+
+function baseDraft(p: Profile): fc.Arbitrary<Draft> {
   const at = fc.integer({ min: 0, max: p.horizonMs });
   return fc.oneof(
     {
@@ -226,7 +289,8 @@ function build(base: Omit<Scenario, 'faults'>, drafts: readonly Draft[], pauses:
 
 /** Scenarios within every assumption of the safety argument: zero violations expected. */
 export function admissibleScenario(p: Profile = BROAD): fc.Arbitrary<Scenario> {
-  const quarantine = fc.constantFrom(false, false, false, true);
+  // The wider classes pair first-contact errors with the uptime guard half of the time.
+  const quarantine = p.wide ? fc.boolean() : fc.constantFrom(false, false, false, true);
   return fc
     .tuple(baseArb(p, quarantine), fc.array(admissibleDraft(p), { maxLength: p.maxFaults }))
     .map(([base, drafts]) => {

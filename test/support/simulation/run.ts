@@ -1,24 +1,34 @@
 import type { RedisClient } from '../../../src/adapter.js';
 import type { Clock } from '../../../src/clock.js';
+import type { Redlock } from '../../../src/redlock.js';
 import type { VirtualTime } from '../virtual-time.js';
 import {
   interferenceViolations,
   leaseViolations,
   leftoverKeyViolations,
   releaseCoverageViolations,
+  renewAfterReleaseViolations,
   resourceViolations,
   timerViolations,
 } from './checks.js';
 import { scheduleFault } from './faults.js';
 import type { Carrier, SimLink } from './link.js';
 import type { SimProcess } from './process.js';
+import { type Violation, WorkloadRecord } from './record.js';
 import { maxTtl, RESOURCES, type Scenario } from './scenario.js';
-import { runClient, type ToTrue, type Violation, WorkloadRecord } from './workload.js';
+import { runClient, type ToTrue } from './workload.js';
 import { deriveSeed, SimWorld } from './world.js';
 
 /** A deliberately broken piece swapped into the world (without touching src/). */
 export interface Variant {
   readonly name: string;
+  /**
+   * Patch the core through a prototype seam for the duration of one run; returns the undo.
+   * Runs never overlap (runScenario refuses to), so no other run sees the patch.
+   */
+  install?(): () => void;
+  /** Patch one client's Redlock instance once the world is built. */
+  redlock?(redlock: Redlock, process: SimProcess, client: number): void;
   /** A clock for a client; `toTrue` maps its readings back to true time for the lease windows. */
   clock?(time: VirtualTime, process: SimProcess, client: number): Clock & { toTrue?: ToTrue };
   wrap?(time: VirtualTime, links: readonly SimLink[], client: number): RedisClient[];
@@ -51,6 +61,20 @@ export interface RunResult {
  * coverage (L3) and hygiene (H). Deterministic: the same scenario gives the same history.
  */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
+  if (running) throw new Error('runScenario: runs must not overlap (variants patch prototypes)');
+  running = true;
+  const undo = options.variant?.install?.();
+  try {
+    return await runPatched(scenario, options);
+  } finally {
+    undo?.();
+    running = false;
+  }
+}
+
+let running = false;
+
+async function runPatched(scenario: Scenario, options: RunOptions): Promise<RunResult> {
   const { variant } = options;
   const n = scenario.nodes;
   const clocks: Array<Clock & { toTrue?: ToTrue }> = [];
@@ -87,9 +111,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       ? { wrap: (links: readonly SimLink[], c: number) => variant.wrap!(links[0]!.process.time, links, c) }
       : {}),
   });
-  for (const fault of scenario.faults) scheduleFault(world, fault, RESOURCES);
-
+  for (const [c, redlock] of world.redlocks.entries()) variant?.redlock?.(redlock, world.processes[c]!, c);
   const record = new WorkloadRecord();
+  for (const fault of scenario.faults) {
+    scheduleFault(world, fault, RESOURCES);
+    if (fault.kind !== 'pause' || fault.atCheck) continue;
+    // The moment the process resumes, before any of its delayed timers: read its claims.
+    const c = fault.client % scenario.clients.length;
+    world.at(fault.at + fault.durationMs, 'checker', `c${c} resumes: claims read`, () => record.resumed(c));
+  }
+
   const toTrue = (c: number): ToTrue => {
     const clock = clocks[c];
     return clock?.toTrue ? (ms) => clock.toTrue!(ms) : (ms) => ms;
@@ -109,6 +140,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     ...releaseCoverageViolations(world, record),
     ...timers,
     ...leftoverKeyViolations(world),
+    ...renewAfterReleaseViolations(world),
   ];
   if (world.time.pendingTimers > 0) {
     violations.push({ kind: 'H', detail: `${world.time.pendingTimers} timers left after drain` });

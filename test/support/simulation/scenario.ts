@@ -22,6 +22,29 @@ export interface OpPlan {
   readonly abandon: boolean;
   /** Acquire with a custom (exponential) retry strategy instead of the default jittered one. */
   readonly customRetry: boolean;
+  /**
+   * The wider workload (absent in the older classes, which then behave as before): 'hold' works
+   * and renews between chunks; 'keep' works while a LeaseKeeper renews, and releases without
+   * stopping it first (the release races the keeper); 'lead' campaigns for the first resource.
+   */
+  readonly mode?: 'hold' | 'keep' | 'lead';
+  /** TTL of each renew (and of a keeper's) as a share of the lock's TTL; absent: the lock's own. */
+  readonly renewTtlShare?: number;
+  /**
+   * How renews and the release name the lock: the Lock, by value with the resource list
+   * reversed, or by value through another Redlock instance of the same process (R19).
+   */
+  readonly renewBy?: 'lock' | 'value' | 'other';
+  readonly releaseBy?: 'lock' | 'value' | 'other';
+  /** Claims (remainingMs, isLeader, elected()) the checker reads during each chunk of work. */
+  readonly claims?: number;
+  /** After a failed renew, go on while `remainingMs()` leaves time (R12), instead of giving up. */
+  readonly trustRemaining?: boolean;
+}
+
+/** The TTL of an op's renews. */
+export function renewTtlOf(op: OpPlan): number {
+  return op.renewTtlShare === undefined ? op.ttl : Math.max(10, Math.ceil(op.ttl * op.renewTtlShare));
 }
 
 export interface ClientPlan {
@@ -60,7 +83,7 @@ export type Assumption =
   | 'pause';
 
 export function maxTtl(scenario: Omit<Scenario, 'faults'>): number {
-  return Math.max(0, ...scenario.clients.flatMap((c) => c.ops.map((o) => o.ttl)));
+  return Math.max(0, ...scenario.clients.flatMap((c) => c.ops.map((o) => Math.max(o.ttl, renewTtlOf(o)))));
 }
 
 /**

@@ -32,6 +32,8 @@ export interface ValueTraffic {
   readonly refusedOn: Set<number>;
   /** Nodes sent its release. */
   readonly releasedOn: Set<number>;
+  /** When its client first sent a release of it. */
+  releaseSentAt?: number;
 }
 
 export interface WorldOptions {
@@ -67,6 +69,8 @@ export class SimWorld {
   readonly traffic = new Map<string, ValueTraffic>();
   /** Calls the links carried. */
   nodeCalls = 0;
+  /** Extends and repairs of a value sent after a release of it was (H: nothing renews a released lock). */
+  readonly renewsAfterRelease: string[] = [];
   readonly warnings: string[] = [];
   readonly #others = new Map<number, Redlock>();
   readonly #makeOther: (client: number) => Redlock;
@@ -163,8 +167,17 @@ export class SimWorld {
     this.nodeCalls++;
     for (const op of commands.flatMap(operationsOf)) {
       const acquire = op.script === 'quorumlock:acquire';
-      if (!acquire && op.script !== 'quorumlock:release') continue;
       const value = lockValueOf(op);
+      if (op.script === 'quorumlock:extend' || op.script === 'quorumlock:repair') {
+        const releasedAt = this.traffic.get(value)?.releaseSentAt;
+        if (releasedAt !== undefined) {
+          this.renewsAfterRelease.push(
+            `${link.name} ${op.script} v=${value.slice(0, 6)} at ${this.time.now()}, after its release was sent at ${releasedAt}`,
+          );
+        }
+        continue;
+      }
+      if (!acquire && op.script !== 'quorumlock:release') continue;
       let entry = this.traffic.get(value);
       if (!entry) {
         const client = this.processes.indexOf(link.process);
@@ -179,6 +192,7 @@ export class SimWorld {
         this.traffic.set(value, entry);
       }
       (acquire ? entry.acquiredOn : entry.releasedOn).add(link.node.index);
+      if (!acquire) entry.releaseSentAt ??= this.time.now();
     }
   }
 
