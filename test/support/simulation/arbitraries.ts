@@ -9,6 +9,9 @@ import {
   type Scenario,
   safeQuarantineMs,
 } from './scenario.js';
+import { wideDraft, wideOpArb } from './wide.js';
+
+export { WIDE } from './wide.js';
 
 /** The shape of generated worlds. */
 export interface Profile {
@@ -27,6 +30,8 @@ export interface Profile {
    * lists and through another instance, claims read at any point) and first-contact errors.
    */
   readonly wide?: boolean;
+  /** Node counts to draw from, instead of every count in [minNodes, maxNodes]. */
+  readonly nodeCounts?: readonly number[];
 }
 
 /** Everything the issue asks for: 1–5 clients, 1–7 nodes, up to 6 faults anywhere in the run. */
@@ -55,36 +60,6 @@ export const CONTENTION: Profile = {
   minWorkFraction: 0.5,
   minRetryCount: 3,
 };
-
-/**
- * The wider workload: 1–4 clients on 1–5 nodes that hold, keep and lead, with renews of other
- * TTLs, calls by value, claims read anywhere, and errors on first contact.
- */
-export const WIDE: Profile = {
-  minClients: 1,
-  maxClients: 4,
-  minNodes: 1,
-  maxNodes: 5,
-  maxFaults: 6,
-  horizonMs: 1_500,
-  minWorkFraction: 0.3,
-  minRetryCount: 2,
-  wide: true,
-};
-
-/** The wider workload's part of an op (issue 9's classes of schedule). */
-const wideOpArb = fc.record({
-  mode: fc.constantFrom('hold' as const, 'hold' as const, 'keep' as const, 'lead' as const),
-  // Shorter and longer than the lock's own TTL, or the lock's own.
-  renewTtlShare: fc.option(
-    fc.oneof(fc.double({ min: 0.2, max: 0.9, noNaN: true }), fc.double({ min: 1.1, max: 2, noNaN: true })),
-    { nil: undefined, freq: 3 },
-  ),
-  renewBy: fc.constantFrom('lock' as const, 'value' as const, 'other' as const),
-  releaseBy: fc.constantFrom('lock' as const, 'value' as const, 'other' as const),
-  claims: fc.integer({ min: 0, max: 3 }),
-  trustRemaining: fc.boolean(),
-});
 
 function opArb(p: Profile): fc.Arbitrary<OpPlan> {
   const op = baseOpArb(p);
@@ -121,13 +96,13 @@ function clientArb(p: Profile): fc.Arbitrary<ClientPlan> {
   });
 }
 
-const index = fc.nat({ max: 6 });
-const clientIndex = fc.nat({ max: 4 });
+export const index = fc.nat({ max: 6 });
+export const clientIndex = fc.nat({ max: 4 });
 /** A share in [0, 1], turned into a concrete amount once the scenario's bounds are known. */
-const share = fc.double({ min: 0, max: 1, noNaN: true });
+export const share = fc.double({ min: 0, max: 1, noNaN: true });
 
 /** A fault whose amounts depend on the scenario it lands in (max TTL, drift factor, pause budget). */
-type Draft = (scenario: Omit<Scenario, 'faults'>, pauses: number) => Fault;
+export type Draft = (scenario: Omit<Scenario, 'faults'>, pauses: number) => Fault | readonly Fault[];
 
 /**
  * Faults within the assumptions: link faults of every kind; crashes that keep their data, or
@@ -137,19 +112,7 @@ type Draft = (scenario: Omit<Scenario, 'faults'>, pauses: number) => Fault;
  */
 function admissibleDraft(p: Profile): fc.Arbitrary<Draft> {
   const draft = baseDraft(p);
-  if (!p.wide) return draft;
-  const firstContact = fc
-    .record({
-      client: clientIndex,
-      node: index,
-      error: fc.constantFrom('busy' as const, 'loading' as const, 'closed' as const),
-      calls: fc.integer({ min: 1, max: 2 }),
-    })
-    .map(
-      (f): Draft =>
-        () => ({ kind: 'first-contact', ...f }),
-    );
-  return fc.oneof({ weight: 4, arbitrary: draft }, { weight: 1, arbitrary: firstContact });
+  return p.wide ? fc.oneof({ weight: 4, arbitrary: draft }, { weight: 4, arbitrary: wideDraft(p) }) : draft;
 }
 
 function baseDraft(p: Profile): fc.Arbitrary<Draft> {
@@ -269,7 +232,9 @@ function baseArb(p: Profile, quarantine: fc.Arbitrary<boolean>): fc.Arbitrary<Om
   return fc
     .record({
       seed: fc.integer({ min: 0, max: 0x7fffffff }),
-      nodes: fc.integer({ min: p.minNodes, max: p.maxNodes }),
+      nodes: p.nodeCounts
+        ? fc.constantFrom(...p.nodeCounts)
+        : fc.integer({ min: p.minNodes, max: p.maxNodes }),
       maxDelayMs: fc.integer({ min: 0, max: 40 }),
       driftFactor: fc.constantFrom(0.01, 0, 0.05),
       nodeTimeoutMs: fc.option(fc.integer({ min: 5, max: 150 }), { nil: undefined }),
@@ -284,13 +249,13 @@ function baseArb(p: Profile, quarantine: fc.Arbitrary<boolean>): fc.Arbitrary<Om
 }
 
 function build(base: Omit<Scenario, 'faults'>, drafts: readonly Draft[], pauses: number): Scenario {
-  return { ...base, faults: drafts.map((d) => d(base, Math.max(1, pauses))) };
+  return { ...base, faults: drafts.flatMap((d) => d(base, Math.max(1, pauses))) };
 }
 
 /** Scenarios within every assumption of the safety argument: zero violations expected. */
 export function admissibleScenario(p: Profile = BROAD): fc.Arbitrary<Scenario> {
-  // The wider classes pair first-contact errors with the uptime guard half of the time.
-  const quarantine = p.wide ? fc.boolean() : fc.constantFrom(false, false, false, true);
+  // The wider classes pair first-contact errors with the uptime guard most of the time.
+  const quarantine = p.wide ? fc.constantFrom(false, true, true) : fc.constantFrom(false, false, false, true);
   return fc
     .tuple(baseArb(p, quarantine), fc.array(admissibleDraft(p), { maxLength: p.maxFaults }))
     .map(([base, drafts]) => {

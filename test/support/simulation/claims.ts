@@ -66,6 +66,22 @@ export class Claims {
     }
   }
 
+  /**
+   * S4 (R14, R17): an acquisition counted no vote of a node its uptime guard ignores: every
+   * node reported `acquired` ran the acquire while up for at least minNodeUptimeMs.
+   */
+  vetted(lock: Lock): void {
+    const traffic = this.#world.traffic.get(lock.value);
+    const unvetted = lock.report.nodes
+      .filter((n) => n.outcome === 'acquired' && traffic?.quarantinedOn.has(n.node))
+      .map((n) => n.node);
+    if (unvetted.length === 0) return;
+    this.#violation(
+      'S4',
+      `${this.#name} acquire v=${shortValue(lock.value)} counted the votes of [${unvetted.join(',')}], up for less than minNodeUptimeMs ${this.#scenario.minNodeUptimeMs} when they ran it`,
+    );
+  }
+
   /** S5: a renew by value through this Redlock moved its Lock to the validity it reported (R19). */
   heard(what: string, lock: Lock, result: RenewResult): void {
     if (!result.renewed || Math.abs(lock.remainingMs() - result.validityMs) <= 1) return;

@@ -25,6 +25,11 @@ export type Fault =
       readonly downMs: number;
       /** For a rollback: how long before the crash the restored snapshot was taken. */
       readonly snapshotAgoMs: number;
+      /**
+       * Crash right after a client next reports a lock the node holds, after `at` (the worst
+       * moment), instead of at `at`.
+       */
+      readonly afterLock?: true;
     }
   | { readonly kind: 'clock-rate'; readonly node: number; readonly at: number; readonly rate: number }
   | { readonly kind: 'clock-jump'; readonly node: number; readonly at: number; readonly deltaMs: number }
@@ -36,6 +41,20 @@ export type Fault =
       readonly durationMs: number;
       /** Start at the client's first validity check after `at` rather than at `at` itself. */
       readonly atCheck: boolean;
+      /**
+       * Start at the client's first claim point while it keeps or leads after `at` (a stalled
+       * event loop where only its claims matter: admissible at any length).
+       */
+      readonly atClaim?: true;
+    }
+  | {
+      /** The reply to the client's next renew after `at` on this link is lost, or `extraMs` late. */
+      readonly kind: 'renew-reply';
+      readonly client: number;
+      readonly node: number;
+      readonly at: number;
+      readonly loss: 'lost' | 'late';
+      readonly extraMs: number;
     }
   | {
       /**
@@ -52,7 +71,9 @@ export type Fault =
 /** Pause intervals [from, to) of client `c`, as scheduled (a pause at a check is not known ahead). */
 export function pauseWindows(faults: readonly Fault[], clients: number, c: number): Array<[number, number]> {
   return faults.flatMap((f) =>
-    f.kind === 'pause' && !f.atCheck && f.client % clients === c ? [[f.at, f.at + f.durationMs]] : [],
+    f.kind === 'pause' && !f.atCheck && !f.atClaim && f.client % clients === c
+      ? [[f.at, f.at + f.durationMs]]
+      : [],
   ) as Array<[number, number]>;
 }
 
@@ -151,8 +172,32 @@ export function scheduleFault(world: SimWorld, fault: Fault, keys: readonly stri
       link.failFirst(fault.error, fault.calls);
       return;
     }
+    case 'renew-reply': {
+      const link = world.links[fault.client % clients]![fault.node % nodes]!;
+      world.at(fault.at, 'world', `${link.name}: the next renew's reply will be ${fault.loss}`, () =>
+        link.failNextRenew(fault.loss, fault.extraMs),
+      );
+      return;
+    }
     case 'crash': {
       const node = world.nodes[fault.node % nodes]!;
+      if (fault.afterLock) {
+        world.at(
+          fault.at,
+          'world',
+          `${node.name} will crash (${fault.mode}) right after its next lock`,
+          () => {
+            node.afterLock = () => {
+              world.history.add('world', `crash ${node.name} right after a lock`);
+              node.crash(fault.mode, fault.downMs);
+              world.at(world.time.now() + fault.downMs, 'world', `restart ${node.name} if due`, () =>
+                node.restartIfDue(),
+              );
+            };
+          },
+        );
+        return;
+      }
       if (fault.mode === 'rollback') {
         world.at(Math.max(0, fault.at - fault.snapshotAgoMs), node.name, 'takes a snapshot', () =>
           node.takeSnapshot(),
@@ -182,7 +227,11 @@ export function scheduleFault(world: SimWorld, fault: Fault, keys: readonly stri
     }
     case 'pause': {
       const process = world.processes[fault.client % clients]!;
-      if (fault.atCheck) {
+      if (fault.atClaim) {
+        world.at(fault.at, process.name, `will stall for ${fault.durationMs} ms at its next claim`, () =>
+          process.stallAtClaim(fault.durationMs),
+        );
+      } else if (fault.atCheck) {
         world.at(fault.at, process.name, `will pause for ${fault.durationMs} ms at its next check`, () =>
           process.pauseAtCheckpoint(fault.durationMs),
         );

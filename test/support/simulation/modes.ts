@@ -47,6 +47,24 @@ export async function releaseAs(ctx: ClientContext, redlock: Redlock, lock: Lock
   return lock.release();
 }
 
+/**
+ * A claim point of a keeper or a leader: read the claims, then start a stall armed for such a
+ * moment (a stalled event loop), and read them again the moment it resumes.
+ */
+function claimPoint(ctx: ClientContext, claim: () => void): () => void {
+  const { world, record, client } = ctx;
+  const process = world.processes[client]!;
+  return () => {
+    claim();
+    const stalled = process.claimPoint();
+    if (stalled === 0) return;
+    world.history.add(process.name, `STALLED for ${stalled} ms`);
+    world.at(world.time.now() + stalled, 'checker', `${process.name} resumes: claims read`, () =>
+      record.resumed(client),
+    );
+  };
+}
+
 /** How long a keeper or a leader holds: its work share of `renews + 1` TTLs. */
 function holdMs(op: OpPlan): number {
   return Math.max(1, Math.floor(op.ttl * (op.renews + 1) * op.workFraction));
@@ -64,11 +82,10 @@ export async function keepOp(ctx: ClientContext, op: OpPlan, lock: Lock): Promis
   const start = world.time.now();
   const ttl = renewTtlOf(op);
   const keeper = redlock.keep(lock, ttl === lock.ttl ? {} : { ttl });
-  const claim = () => {
-    if (!keeper.signal.aborted) claims.lock('kept, remainingMs()', lock);
-  };
+  // Read whether or not the keeper gave up: the Lock's own deadline is the truth (R12).
+  const claim = () => claims.lock('kept, remainingMs()', lock);
   const unregister = record.whileLive(client, claim);
-  await sleepWithClaims(ctx, holdMs(op), op.claims ?? 0, claim);
+  await sleepWithClaims(ctx, holdMs(op), op.claims ?? 0, claimPoint(ctx, claim));
   unregister();
   const end = Math.min(world.time.now(), ctx.toTrue(lock.deadlineMs));
   for (const r of lock.resources) record.windows.push({ holder: lock.value, resource: r, start, end });
@@ -120,7 +137,7 @@ export async function leadOp(ctx: ClientContext, op: OpPlan, resource: string): 
     claims.leader('isLeader right after a pause', election);
     askElected(`right after a pause, at ${world.time.now()}`);
   });
-  await sleepWithClaims(ctx, holdMs(op), op.claims ?? 0, claim);
+  await sleepWithClaims(ctx, holdMs(op), op.claims ?? 0, claimPoint(ctx, claim));
   unregister();
   log(`stops campaigning for ${resource} after ${election.terms} term(s)`);
   await election.stop();

@@ -115,7 +115,7 @@ async function runPatched(scenario: Scenario, options: RunOptions): Promise<RunR
   const record = new WorkloadRecord();
   for (const fault of scenario.faults) {
     scheduleFault(world, fault, RESOURCES);
-    if (fault.kind !== 'pause' || fault.atCheck) continue;
+    if (fault.kind !== 'pause' || fault.atCheck || fault.atClaim) continue;
     // The moment the process resumes, before any of its delayed timers: read its claims.
     const c = fault.client % scenario.clients.length;
     world.at(fault.at + fault.durationMs, 'checker', `c${c} resumes: claims read`, () => record.resumed(c));

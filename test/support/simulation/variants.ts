@@ -208,8 +208,9 @@ export function unvettedFirstContactVariant(): Variant {
 
 /**
  * Defect 3 of issue 9, back (R18): leadership ends only when a timer fires. `campaign()`'s
- * election (src/leader.ts) reports `isLeader` and `lock` from its term's signal alone, and
- * `elected()` resolves at once while that signal has not aborted, whatever the lock's deadline.
+ * election (src/leader.ts) reports `isLeader` and `lock` from its term's keeper alone, and
+ * `elected()` resolves at once while that keeper has not given up, whatever the lock's
+ * deadline. (The election's own code reads `isLeader` too, as the old one did.)
  */
 export function leaderIgnoresDeadlineVariant(): Variant {
   return {
@@ -218,14 +219,15 @@ export function leaderIgnoresDeadlineVariant(): Variant {
       const original = Redlock.prototype.campaign;
       Redlock.prototype.campaign = function (this: Redlock, resource: string, options: LeaderOptions) {
         let term: { signal: AbortSignal; lock: Lock } | undefined;
-        const election = original.call(this, resource, {
-          ...options,
-          onElected: (signal, lock) => {
-            term = { signal, lock };
-            options.onElected?.(signal, lock);
-          },
-        });
-        const leading = () => term !== undefined && !term.signal.aborted;
+        // Each term starts with a keeper of its lock: that is where the term is seen.
+        const keep = this.keep;
+        this.keep = (lock: Lock, keepOptions?: KeepOptions) => {
+          const keeper = keep.call(this, lock, keepOptions);
+          term = { signal: keeper.signal, lock };
+          return keeper;
+        };
+        const election = original.call(this, resource, options);
+        const leading = () => term !== undefined && !term.signal.aborted && !term.lock.released;
         const elected = election.elected.bind(election);
         Object.defineProperties(election, {
           isLeader: { get: leading },

@@ -87,7 +87,9 @@ export async function runClient(
       `ACQUIRED ${resources.join(',')} v=${shortValue(lock.value)} in ${lock.attempts} attempt(s), ${lock.remainingMs().toFixed(1)} ms of validity`,
     );
     claims.success('acquire', lock);
+    claims.vetted(lock);
     claims.watchDeadline(lock);
+    world.lockTaken(lock.resources, lock.value);
     if (op.mode === 'keep') await keepOp(ctx, op, lock);
     else await holdOp(ctx, op, lock);
   }

@@ -34,6 +34,8 @@ export interface ValueTraffic {
   readonly releasedOn: Set<number>;
   /** When its client first sent a release of it. */
   releaseSentAt?: number;
+  /** Nodes that ran its acquire while its client's uptime guard ignores them (R14). */
+  readonly quarantinedOn: Set<number>;
 }
 
 export interface WorldOptions {
@@ -74,6 +76,8 @@ export class SimWorld {
   readonly warnings: string[] = [];
   readonly #others = new Map<number, Redlock>();
   readonly #makeOther: (client: number) => Redlock;
+  /** Each client's uptime guard (minNodeUptimeMs), for the ground truth of its votes. */
+  readonly #guards: number[];
 
   constructor(options: WorldOptions) {
     const { time, history } = this;
@@ -85,6 +89,7 @@ export class SimWorld {
     const carrier = (options.carrier ?? timedCarrier)(time);
     const observer = {
       sent: (link: SimLink, commands: readonly Command[]) => this.#sent(link, commands),
+      ran: (link: SimLink, commands: readonly Command[]) => this.#ran(link, commands),
       answered: (link: SimLink, commands: readonly Command[], replies: readonly unknown[]) =>
         this.#answered(link, commands, replies),
     };
@@ -104,6 +109,7 @@ export class SimWorld {
       ),
     );
     this.clocks = this.processes.map((p, c) => options.clock?.(p, c) ?? p.clock);
+    this.#guards = this.processes.map((_, c) => options.redlock(c).minNodeUptimeMs ?? 0);
     const runtimeOf = (c: number, part: number): Runtime => ({
       ...virtualRuntime(time, deriveSeed(options.seed, part, c)),
       clock: this.clocks[c]!,
@@ -153,6 +159,16 @@ export class SimWorld {
     );
   }
 
+  /** A client reports a lock: nodes holding it that wait for such a moment act now. */
+  lockTaken(keys: readonly string[], value: string): void {
+    for (const node of this.nodes) {
+      const hook = node.afterLock;
+      if (!hook || !node.holds(keys, value)) continue;
+      node.afterLock = undefined;
+      hook();
+    }
+  }
+
   /** Nodes where every key holds `value` now. */
   holders(keys: readonly string[], value: string): number[] {
     return this.nodes.flatMap((node) => (node.holds(keys, value) ? [node.index] : []));
@@ -188,11 +204,21 @@ export class SimWorld {
           acquiredOn: new Set(),
           refusedOn: new Set(),
           releasedOn: new Set(),
+          quarantinedOn: new Set(),
         };
         this.traffic.set(value, entry);
       }
       (acquire ? entry.acquiredOn : entry.releasedOn).add(link.node.index);
       if (!acquire) entry.releaseSentAt ??= this.time.now();
+    }
+  }
+
+  #ran(link: SimLink, commands: readonly Command[]): void {
+    const guard = this.#guards[this.processes.indexOf(link.process)] ?? 0;
+    if (guard === 0 || !link.node.quarantined(guard)) return;
+    for (const op of commands.flatMap(operationsOf)) {
+      if (op.script === 'quorumlock:acquire')
+        this.traffic.get(lockValueOf(op))?.quarantinedOn.add(link.node.index);
     }
   }
 
