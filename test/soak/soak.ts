@@ -8,8 +8,15 @@
  * arbitrary at seed `base + i`: `npm run soak -- --replay <class> <seed>` prints its history.
  * Exit code 1 when an admissible schedule showed an unexpected violation.
  */
+
+import {
+  CLASSES,
+  classNamed,
+  runClass as run,
+  type SoakClass,
+  scenarioOf,
+} from '../support/simulation/classes.js';
 import { describeRun } from '../support/simulation/run.js';
-import { CLASSES, classNamed, runClass as run, type SoakClass, scenarioOf } from './classes.js';
 
 interface Tally {
   schedules: number;

@@ -118,7 +118,9 @@ export async function leadOp(ctx: ClientContext, op: OpPlan, resource: string): 
     record.abandoned.add(lock.value);
     return keep.call(redlock, lock, options);
   };
-  const election = redlock.campaign(resource, { ttl: op.ttl });
+  // A campaign retries forever: never with no delay, or virtual time could stand still.
+  const delay = Math.max(5, redlock.options.retryDelay);
+  const election = redlock.campaign(resource, { ttl: op.ttl, retryStrategy: () => delay });
   const pending: Array<Promise<unknown>> = [];
   const askElected = (when: string) => {
     pending.push(

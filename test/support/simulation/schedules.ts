@@ -193,3 +193,35 @@ export const LEADER_STALL: Scenario = {
   ],
   faults: [{ kind: 'pause', client: 0, at: 100, durationMs: 300, atCheck: false }],
 };
+
+/**
+ * For the "registry looks locks up by ordered list" variant (defect 4): A holds r0 and r1 on
+ * one node and releases by value naming them in the other order; its Lock must say released.
+ */
+export const PERMUTED_RELEASE: Scenario = {
+  seed: 1,
+  nodes: 1,
+  maxDelayMs: 0,
+  driftFactor: 0.01,
+  nodeTimeoutMs: 50,
+  pauseBudgetMs: 0,
+  minNodeUptimeMs: 0,
+  clients: [client(10, 0, { resources: [0, 1], workFraction: 0.3, mode: 'hold', releaseBy: 'value' })],
+  faults: [],
+};
+
+/**
+ * For the "keeper renews after release" variant (defect 5): A keeps a lock for a while and
+ * releases it without stopping its keeper first.
+ */
+export const KEEPER_RELEASE: Scenario = {
+  seed: 1,
+  nodes: 1,
+  maxDelayMs: 0,
+  driftFactor: 0.01,
+  nodeTimeoutMs: 50,
+  pauseBudgetMs: 0,
+  minNodeUptimeMs: 0,
+  clients: [client(10, 0, { ttl: 300, workFraction: 0.5, renews: 2, mode: 'keep', claims: 2 })],
+  faults: [],
+};

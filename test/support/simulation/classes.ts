@@ -1,13 +1,7 @@
 import fc from 'fast-check';
-import {
-  admissibleScenario,
-  BROAD,
-  breakingScenario,
-  CONTENTION,
-  WIDE,
-} from '../support/simulation/arbitraries.js';
-import { type RunResult, runScenario, type Variant } from '../support/simulation/run.js';
-import type { Assumption, Scenario } from '../support/simulation/scenario.js';
+import { admissibleScenario, BROAD, breakingScenario, CONTENTION, WIDE } from './arbitraries.js';
+import { type RunResult, runScenario, type Variant } from './run.js';
+import type { Assumption, Scenario } from './scenario.js';
 import {
   keeperOutlivesReleaseVariant,
   leaderIgnoresDeadlineVariant,
@@ -16,7 +10,7 @@ import {
   renewBoundIgnoredVariant,
   stalledClockVariant,
   unvettedFirstContactVariant,
-} from '../support/simulation/variants.js';
+} from './variants.js';
 
 /** One class of schedule the soak runs, and the pinned replays draw from. */
 export interface SoakClass {
