@@ -35,7 +35,8 @@ const CONTROLS: readonly Assumption[] = [
 /** A broken variant on the wider admissible schedules (issue 9's defects 1-5, reintroduced). */
 const wideVariant = (name: string, variant: () => Variant): SoakClass => ({
   name: `variant/${name}`,
-  weight: 1,
+  // Their schedules need a rarer coincidence (a short renew's replies lost, a stall in a term).
+  weight: 2,
   arbitrary: admissibleScenario(WIDE),
   variant,
   mustBeClean: false,
