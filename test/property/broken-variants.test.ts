@@ -27,6 +27,7 @@ import type { Violation } from '../support/simulation/workload.js';
  * the real core is clean on both.
  */
 interface BrokenPiece {
+  readonly name: string;
   /** Its soak class (test/support/simulation/classes.ts). */
   readonly klass: string;
   /** A hand-built schedule that shows it, and is clean with the real piece. */
@@ -36,18 +37,53 @@ interface BrokenPiece {
 }
 
 const PIECES: readonly BrokenPiece[] = [
-  { klass: 'variant/stalled-clock', schedule: SLOW_ROUND, caughtBy: ['S1', 'S4', 'resource'] },
-  { klass: 'variant/release-only-answered', schedule: LOST_REPLY, caughtBy: ['L3', 'H'] },
-  { klass: 'variant/renew-bound-ignored', schedule: SHORT_RENEW_LOST, caughtBy: ['S1', 'S5', 'resource'] },
-  { klass: 'variant/unvetted-first-contact', schedule: BUSY_THEN_WIPE, caughtBy: ['S1', 'S4', 'resource'] },
-  { klass: 'variant/leader-ignores-deadline', schedule: LEADER_STALL, caughtBy: ['S5'] },
-  { klass: 'variant/ordered-registry', schedule: PERMUTED_RELEASE, caughtBy: ['S4', 'S5'] },
-  { klass: 'variant/keeper-outlives-release', schedule: KEEPER_RELEASE, caughtBy: ['H'] },
+  {
+    name: 'validity not reduced by elapsed time',
+    klass: 'variant/stalled-clock',
+    schedule: SLOW_ROUND,
+    caughtBy: ['S1', 'S4', 'resource'],
+  },
+  {
+    name: 'no release of keys whose acquire did not answer',
+    klass: 'variant/release-only-answered',
+    schedule: LOST_REPLY,
+    caughtBy: ['L3', 'H'],
+  },
+  {
+    name: 'a failed renew leaves the deadline (defect 1)',
+    klass: 'variant/renew-bound-ignored',
+    schedule: SHORT_RENEW_LOST,
+    caughtBy: ['S1', 'S5', 'resource'],
+  },
+  {
+    name: 'a first INFO error switches vetting off (defect 2)',
+    klass: 'variant/unvetted-first-contact',
+    schedule: BUSY_THEN_WIPE,
+    caughtBy: ['S1', 'S4', 'resource'],
+  },
+  {
+    name: 'leadership outlives the lock (defect 3)',
+    klass: 'variant/leader-ignores-deadline',
+    schedule: LEADER_STALL,
+    caughtBy: ['S5'],
+  },
+  {
+    name: 'the registry looks locks up by ordered list (defect 4)',
+    klass: 'variant/ordered-registry',
+    schedule: PERMUTED_RELEASE,
+    caughtBy: ['S4', 'S5'],
+  },
+  {
+    name: 'a keeper renews after release (defect 5)',
+    klass: 'variant/keeper-outlives-release',
+    schedule: KEEPER_RELEASE,
+    caughtBy: ['H'],
+  },
 ];
 
 const kinds = (violations: readonly Violation[]) => [...new Set(violations.map((v) => v.kind))].sort();
 
-describe.each(PIECES)('broken variant: $klass', ({ klass, schedule, caughtBy }) => {
+describe.each(PIECES)('broken variant: $name', ({ klass, schedule, caughtBy }) => {
   const { arbitrary, variant } = classNamed(klass);
   const broken = (s: Scenario): Variant => variant!(s);
 

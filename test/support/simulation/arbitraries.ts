@@ -1,8 +1,8 @@
 import fc from 'fast-check';
+import type { Draft, Profile } from './profile.js';
 import {
   type Assumption,
   type ClientPlan,
-  type Fault,
   maxSafeRate,
   maxTtl,
   type OpPlan,
@@ -11,28 +11,9 @@ import {
 } from './scenario.js';
 import { wideDraft, wideOpArb } from './wide.js';
 
-export { WIDE } from './wide.js';
+export type { Draft, Profile } from './profile.js';
 
-/** The shape of generated worlds. */
-export interface Profile {
-  readonly minClients: number;
-  readonly maxClients: number;
-  readonly minNodes: number;
-  readonly maxNodes: number;
-  readonly maxFaults: number;
-  /** Faults happen in [0, horizonMs] of true time. */
-  readonly horizonMs: number;
-  /** Holders spend at least this share of their usable validity working. */
-  readonly minWorkFraction: number;
-  readonly minRetryCount: number;
-  /**
-   * The wider workload (keepers, leaders, renews with other TTLs, calls by value with permuted
-   * lists and through another instance, claims read at any point) and first-contact errors.
-   */
-  readonly wide?: boolean;
-  /** Node counts to draw from, instead of every count in [minNodes, maxNodes]. */
-  readonly nodeCounts?: readonly number[];
-}
+export { WIDE } from './wide.js';
 
 /** Everything the issue asks for: 1–5 clients, 1–7 nodes, up to 6 faults anywhere in the run. */
 export const BROAD: Profile = {
@@ -100,9 +81,6 @@ export const index = fc.nat({ max: 6 });
 export const clientIndex = fc.nat({ max: 4 });
 /** A share in [0, 1], turned into a concrete amount once the scenario's bounds are known. */
 export const share = fc.double({ min: 0, max: 1, noNaN: true });
-
-/** A fault whose amounts depend on the scenario it lands in (max TTL, drift factor, pause budget). */
-export type Draft = (scenario: Omit<Scenario, 'faults'>, pauses: number) => Fault | readonly Fault[];
 
 /**
  * Faults within the assumptions: link faults of every kind; crashes that keep their data, or

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import type { Draft, Profile } from './arbitraries.js';
 import type { Fault } from './faults.js';
+import type { Draft, Profile } from './profile.js';
 import { maxTtl, safeQuarantineMs, writes } from './scenario.js';
 
 /**
