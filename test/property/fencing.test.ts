@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LockAcquireError } from '../../src/errors.js';
+import { type Fault, faultArb, scheduleFault } from '../support/simulation/faults.js';
 import { simParameters } from '../support/simulation/replay.js';
 import type { CrashMode } from '../support/simulation/sim-node.js';
 import { deriveSeed, SimWorld } from '../support/simulation/world.js';
@@ -36,33 +37,13 @@ interface FencedClient {
   readonly ops: readonly FencedOp[];
 }
 
-type FencedFault =
-  | {
-      readonly kind: 'partition' | 'drop-replies' | 'refuse' | 'slow';
-      readonly client: number;
-      readonly node: number;
-      readonly at: number;
-      readonly durationMs: number;
-      readonly extraMs: number;
-    }
-  | {
-      readonly kind: 'crash';
-      readonly node: number;
-      readonly at: number;
-      readonly mode: CrashMode;
-      readonly downMs: number;
-      /** For a rollback (negative control only): the snapshot restored was taken this long before. */
-      readonly snapshotAgoMs?: number;
-    }
-  | { readonly kind: 'pause'; readonly client: number; readonly at: number; readonly durationMs: number };
-
 interface FencedScenario {
   readonly seed: number;
   readonly nodes: number;
   readonly maxDelayMs: number;
   readonly nodeTimeoutMs: number | undefined;
   readonly clients: readonly FencedClient[];
-  readonly faults: readonly FencedFault[];
+  readonly faults: readonly Fault[];
 }
 
 /** One successful acquisition, in true virtual time. */
@@ -100,49 +81,17 @@ const clientArb: fc.Arbitrary<FencedClient> = fc.record({
 
 const HORIZON_MS = 2_000;
 
-/** A fault; a wipe's down time is filled in once the max TTL is known. */
-const faultArb = (nodes: number, clients: number) => {
-  const at = fc.integer({ min: 0, max: HORIZON_MS });
-  const node = fc.nat({ max: nodes - 1 });
-  const client = fc.nat({ max: clients - 1 });
-  return fc.oneof(
-    {
-      weight: 5,
-      arbitrary: fc.record({
-        kind: fc.constantFrom(
-          'partition' as const,
-          'drop-replies' as const,
-          'refuse' as const,
-          'slow' as const,
-        ),
-        client,
-        node,
-        at,
-        durationMs: fc.integer({ min: 1, max: 1_200 }),
-        extraMs: fc.integer({ min: 0, max: 120 }),
-      }),
-    },
-    {
-      weight: 3,
-      arbitrary: fc.record({
-        kind: fc.constant('crash' as const),
-        node,
-        at,
-        mode: fc.constantFrom('persist' as const, 'wipe' as const, 'wipe' as const),
-        downMs: fc.integer({ min: 0, max: 800 }),
-      }),
-    },
-    {
-      weight: 1,
-      arbitrary: fc.record({
-        kind: fc.constant('pause' as const),
-        client,
-        at,
-        durationMs: fc.integer({ min: 1, max: 600 }),
-      }),
-    },
-  );
-};
+/** The fencing mix: link faults, crashes (wipes twice as often as persisted ones), pauses. */
+const fencedFaults = (nodes: number, clients: number) =>
+  faultArb({
+    nodes,
+    clients,
+    horizonMs: HORIZON_MS,
+    link: { weight: 5, maxMs: 1_200, maxExtraMs: 120 },
+    crash: { weight: 3, modes: ['persist', 'wipe', 'wipe'], maxDownMs: 800 },
+    evict: 0,
+    pause: { weight: 1, durationMs: fc.integer({ min: 1, max: 600 }) },
+  });
 
 /**
  * Within the fencing assumptions: crashes keep their data, or lose all of it and stay down for
@@ -158,7 +107,7 @@ const admissibleFenced: fc.Arbitrary<FencedScenario> = fc
     clients: fc.array(clientArb, { minLength: 2, maxLength: 4 }),
   })
   .chain((base) =>
-    fc.array(faultArb(base.nodes, base.clients.length), { maxLength: 8 }).map((faults) => {
+    fc.array(fencedFaults(base.nodes, base.clients.length), { maxLength: 8 }).map((faults) => {
       const ttl = maxTtlOf(base.clients);
       return {
         ...base,
@@ -196,36 +145,7 @@ async function runFenced(scenario: FencedScenario): Promise<FencedRun> {
       };
     },
   });
-  for (const f of scenario.faults) {
-    switch (f.kind) {
-      case 'crash': {
-        const node = world.nodes[f.node % scenario.nodes]!;
-        if (f.mode === 'rollback') {
-          world.at(Math.max(0, f.at - (f.snapshotAgoMs ?? 0)), node.name, 'takes a snapshot', () =>
-            node.takeSnapshot(),
-          );
-        }
-        world.at(f.at, 'world', `crash ${node.name}`, () => node.crash(f.mode, f.downMs));
-        world.at(f.at + f.downMs, 'world', `restart ${node.name} if due`, () => node.restartIfDue());
-        break;
-      }
-      case 'pause': {
-        const p = world.processes[f.client % clients]!;
-        world.at(f.at, p.name, `PAUSED for ${f.durationMs} ms`, () => p.pause(f.durationMs));
-        break;
-      }
-      default: {
-        const link = world.links[f.client % clients]![f.node % scenario.nodes]!;
-        link.addFault({ kind: f.kind, from: f.at, until: f.at + f.durationMs, extraMs: f.extraMs });
-        world.at(
-          f.at,
-          'world',
-          `${f.kind.toUpperCase()} ${link.name} until ${f.at + f.durationMs}`,
-          () => {},
-        );
-      }
-    }
-  }
+  for (const f of scenario.faults) scheduleFault(world, f, [RESOURCE]);
 
   const issued: Issued[] = [];
   const violations: string[] = [];
@@ -272,9 +192,8 @@ async function runFenced(scenario: FencedScenario): Promise<FencedRun> {
   };
 
   // The operator initialises first; the clients start after it answered.
-  await world.time.run(initialise(0), 100_000);
-  await world.time.run(Promise.all(scenario.clients.map((plan, c) => runClient(c, plan))), 1_000_000);
-  await world.time.run(Promise.all(world.redlocks.map((r) => r.idle())), 1_000_000);
+  await world.run(initialise(0), 100_000);
+  await world.runClients(Promise.all(scenario.clients.map((plan, c) => runClient(c, plan))));
   await world.time.drain(1_000_000);
 
   const byToken = new Map<number, Issued>();
@@ -338,7 +257,7 @@ const sequential = (count: number): FencedClient => ({
   ops: Array.from({ length: count }, () => ({ gapMs: 20, ttl: 100, hold: 0.2, abandon: false })),
 });
 
-const cut = (client: number, node: number, at: number, durationMs: number): FencedFault => ({
+const cut = (client: number, node: number, at: number, durationMs: number): Fault => ({
   kind: 'partition',
   client,
   node,

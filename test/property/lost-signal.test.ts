@@ -4,10 +4,10 @@ import type { RedisClient } from '../../src/adapter.js';
 import { LockAcquireError, LockLostError } from '../../src/errors.js';
 import type { Lock } from '../../src/lock.js';
 import { minTtlMs } from '../../src/validity.js';
+import { type Fault, faultArb, pauseWindows, scheduleFault } from '../support/simulation/faults.js';
 import { lockValueOf, operationsOf } from '../support/simulation/operations.js';
 import type { SimProcess } from '../support/simulation/process.js';
 import { simParameters } from '../support/simulation/replay.js';
-import type { CrashMode } from '../support/simulation/sim-node.js';
 import { deriveSeed, SimWorld } from '../support/simulation/world.js';
 
 /**
@@ -43,33 +43,13 @@ interface KeptClient {
   readonly ops: readonly KeptOp[];
 }
 
-type KeptFault =
-  | {
-      readonly kind: 'partition' | 'drop-replies' | 'refuse' | 'slow';
-      readonly client: number;
-      readonly node: number;
-      readonly at: number;
-      readonly durationMs: number;
-      readonly extraMs: number;
-    }
-  | {
-      readonly kind: 'crash';
-      readonly node: number;
-      readonly at: number;
-      readonly mode: CrashMode;
-      readonly downMs: number;
-    }
-  | { readonly kind: 'pause'; readonly client: number; readonly at: number; readonly durationMs: number }
-  /** The lock key disappears from one node (eviction, a FLUSHALL). */
-  | { readonly kind: 'evict'; readonly node: number; readonly at: number };
-
 interface KeptScenario {
   readonly seed: number;
   readonly nodes: number;
   readonly maxDelayMs: number;
   readonly nodeTimeoutMs: number | undefined;
   readonly clients: readonly KeptClient[];
-  readonly faults: readonly KeptFault[];
+  readonly faults: readonly Fault[];
 }
 
 const HORIZON_MS = 2_500;
@@ -78,7 +58,7 @@ const opArb: fc.Arbitrary<KeptOp> = fc.record({
   gapMs: fc.integer({ min: 0, max: 200 }),
   ttl: fc.oneof(fc.integer({ min: 40, max: 150 }), fc.integer({ min: 150, max: 600 })),
   renewTtl: fc.constantFrom(0, 0, 0.5, 1.5),
-  holdTtls: fc.double({ min: 0.1, max: 5, noNaN: true }),
+  holdTtls: fc.double({ min: 0.1, max: 3, noNaN: true }),
   mode: fc.constantFrom('keep' as const, 'using' as const),
 });
 
@@ -88,55 +68,23 @@ const clientArb: fc.Arbitrary<KeptClient> = fc.record({
   ops: fc.array(opArb, { minLength: 1, maxLength: 3 }),
 });
 
-const faultArb = (nodes: number, clients: number): fc.Arbitrary<KeptFault> => {
-  const at = fc.integer({ min: 0, max: HORIZON_MS });
-  const node = fc.nat({ max: nodes - 1 });
-  const client = fc.nat({ max: clients - 1 });
-  return fc.oneof(
-    {
-      weight: 6,
-      arbitrary: fc.record({
-        kind: fc.constantFrom(
-          'partition' as const,
-          'drop-replies' as const,
-          'refuse' as const,
-          'slow' as const,
-        ),
-        client,
-        node,
-        at,
-        durationMs: fc.integer({ min: 1, max: 1_500 }),
-        extraMs: fc.integer({ min: 0, max: 150 }),
-      }),
-    },
-    {
-      weight: 1,
-      arbitrary: fc.record({
-        kind: fc.constant('crash' as const),
-        node,
-        at,
-        mode: fc.constantFrom('persist' as const, 'wipe' as const),
-        downMs: fc.integer({ min: 0, max: 800 }),
-      }),
-    },
-    {
-      // Outside the lock's assumptions, yet the signal's guarantees are the client's own and must
-      // hold anyway: how a renew learns that the lock is gone ('not-held') before its deadline.
-      weight: 1,
-      arbitrary: fc.record({ kind: fc.constant('evict' as const), node, at }),
-    },
-    {
+/** The lost-signal mix: mostly link faults, some crashes, evictions and pauses of the holders. */
+const keptFaults = (nodes: number, clients: number) =>
+  faultArb({
+    nodes,
+    clients,
+    horizonMs: HORIZON_MS,
+    link: { weight: 6, maxMs: 1_500, maxExtraMs: 150 },
+    crash: { weight: 1, modes: ['persist', 'wipe'], maxDownMs: 800 },
+    // Outside the lock's assumptions, yet the signal's guarantees are the client's own and must
+    // hold anyway: how a renew learns that the lock is gone ('not-held') before its deadline.
+    evict: 1,
+    // Mostly short stalls, sometimes one across a deadline.
+    pause: {
       weight: 2,
-      arbitrary: fc.record({
-        kind: fc.constant('pause' as const),
-        client,
-        at,
-        // Mostly short stalls, sometimes one across a deadline.
-        durationMs: fc.oneof(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 30, max: 700 })),
-      }),
+      durationMs: fc.oneof(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 30, max: 700 })),
     },
-  );
-};
+  });
 
 /** A wipe stays down for the max TTL (the lock assumptions); the rest is as drawn (evictions included). */
 const admissibleKept: fc.Arbitrary<KeptScenario> = fc
@@ -148,7 +96,7 @@ const admissibleKept: fc.Arbitrary<KeptScenario> = fc
     clients: fc.array(clientArb, { minLength: 1, maxLength: 2 }),
   })
   .chain((base) =>
-    fc.array(faultArb(base.nodes, base.clients.length), { maxLength: 10 }).map((faults) => {
+    fc.array(keptFaults(base.nodes, base.clients.length), { maxLength: 8 }).map((faults) => {
       const ttl = Math.max(
         ...base.clients.flatMap((c) => c.ops.map((o) => Math.max(o.ttl, Math.ceil(o.ttl * o.renewTtl)))),
       );
@@ -236,38 +184,8 @@ async function runKept(scenario: KeptScenario): Promise<KeptRun> {
       ),
   });
 
-  const pauses: Array<Array<[number, number]>> = Array.from({ length: clients }, () => []);
-  for (const f of scenario.faults) {
-    switch (f.kind) {
-      case 'crash': {
-        const node = world.nodes[f.node % scenario.nodes]!;
-        world.at(f.at, 'world', `crash ${node.name}`, () => node.crash(f.mode, f.downMs));
-        world.at(f.at + f.downMs, 'world', `restart ${node.name} if due`, () => node.restartIfDue());
-        break;
-      }
-      case 'evict': {
-        const node = world.nodes[f.node % scenario.nodes]!;
-        world.at(f.at, 'world', `evict ${RESOURCE} on ${node.name}`, () => node.evict(RESOURCE));
-        break;
-      }
-      case 'pause': {
-        const p = world.processes[f.client % clients]!;
-        pauses[f.client % clients]!.push([f.at, f.at + f.durationMs]);
-        world.at(f.at, p.name, `PAUSED for ${f.durationMs} ms`, () => p.pause(f.durationMs));
-        break;
-      }
-      default: {
-        const link = world.links[f.client % clients]![f.node % scenario.nodes]!;
-        link.addFault({ kind: f.kind, from: f.at, until: f.at + f.durationMs, extraMs: f.extraMs });
-        world.at(
-          f.at,
-          'world',
-          `${f.kind.toUpperCase()} ${link.name} until ${f.at + f.durationMs}`,
-          () => {},
-        );
-      }
-    }
-  }
+  for (const f of scenario.faults) scheduleFault(world, f, [RESOURCE]);
+  const pauses = scenario.clients.map((_, c) => pauseWindows(scenario.faults, clients, c));
 
   const kept: Kept[] = [];
   let aborted = 0;
@@ -355,6 +273,7 @@ async function runKept(scenario: KeptScenario): Promise<KeptRun> {
         let entry: Kept | undefined;
         let finished = false;
         let lostFirst = false;
+        let work: Promise<void> | undefined;
         const outcome = await redlock
           .using(
             RESOURCE,
@@ -365,8 +284,10 @@ async function runKept(scenario: KeptScenario): Promise<KeptRun> {
                 lostFirst = !finished;
               });
               // The work ignores the signal: if the lock is lost first, `using` must reject.
-              await process.sleep(holdMs);
-              finished = true;
+              work = process.sleep(holdMs).then(() => {
+                finished = true;
+              });
+              await work;
               return 'done';
             },
             options,
@@ -386,14 +307,13 @@ async function runKept(scenario: KeptScenario): Promise<KeptRun> {
           violations.push(`${name}: using settled with ${String(outcome)} though fn finished first`);
         }
         // fn may still be running after a loss: let it finish before counting timers.
-        while (!finished) await process.sleep(10);
+        await work;
         await checkTimers(c, 'using() returned');
       }
     }
   };
 
-  await world.time.run(Promise.all(scenario.clients.map((plan, c) => runClient(c, plan))), 1_000_000);
-  await world.time.run(Promise.all(world.redlocks.map((r) => r.idle())), 1_000_000);
+  await world.runClients(Promise.all(scenario.clients.map((plan, c) => runClient(c, plan))));
   world.processes.forEach((p, c) => {
     if (p.liveTimers > 0) violations.push(`c${c}: ${p.liveTimers} timers left at the end`);
   });
@@ -422,7 +342,7 @@ describe('the lost-lock signal under admissible faults (R11)', () => {
         else if (run.kept.some((k) => k.renewals > 0)) totals.cleanRuns++;
         if (run.violations.length > 0) throw new Error(report(run, scenario));
       }),
-      simParameters('lost-lock signal before the deadline', 300),
+      simParameters('lost-lock signal before the deadline', 200),
     );
     console.log(
       `[sim] lost signal: ${totals.runs} runs, ${totals.kept} kept locks, ${totals.renewals} renewals, ${totals.aborts} aborts (${totals.excused} excused by a pause at the deadline; ${[...reasons].map(([r, n]) => `${r} ${n}`).join(', ')}) in ${totals.abortedRuns} runs, ${totals.cleanRuns} runs renewed and never lost`,

@@ -3,65 +3,20 @@
  *
  * Runs schedules from every class in turn until the time is up: admissible schedules (which
  * must show zero violations), one class per negative control (each breaks one assumption and
- * should show violations), and the two broken variants. Prints schedules and operations checked
+ * should show violations), and the broken variants (`--only <prefixes>` picks classes). Prints schedules and operations checked
  * per minute and the violation counts per class. Every schedule is `fc.sample` of its class's
  * arbitrary at seed `base + i`: `npm run soak -- --replay <class> <seed>` prints its history.
  * Exit code 1 when an admissible schedule showed an unexpected violation.
  */
-import fc from 'fast-check';
+
 import {
-  admissibleScenario,
-  BROAD,
-  breakingScenario,
-  CONTENTION,
-} from '../support/simulation/arbitraries.js';
-import { describeRun, type RunResult, runScenario, type Variant } from '../support/simulation/run.js';
-import type { Assumption, Scenario } from '../support/simulation/scenario.js';
-import { releaseOnlyAnsweredVariant, stalledClockVariant } from '../support/simulation/variants.js';
-
-interface SoakClass {
-  readonly name: string;
-  /** Share of the cycle this class gets. */
-  readonly weight: number;
-  readonly arbitrary: fc.Arbitrary<Scenario>;
-  readonly variant?: (scenario: Scenario) => Variant;
-  /** Admissible with the real Redlock: any violation not matching a known bug fails the soak. */
-  readonly mustBeClean: boolean;
-}
-
-const CONTROLS: readonly Assumption[] = [
-  'clock-jump',
-  'wipe-restart',
-  'rollback-restart',
-  'clock-rate',
-  'eviction',
-  'pause',
-];
-
-const CLASSES: readonly SoakClass[] = [
-  { name: 'admissible/broad', weight: 4, arbitrary: admissibleScenario(BROAD), mustBeClean: true },
-  { name: 'admissible/contention', weight: 2, arbitrary: admissibleScenario(CONTENTION), mustBeClean: true },
-  ...CONTROLS.map((a) => ({
-    name: `control/${a}`,
-    weight: 1,
-    arbitrary: breakingScenario(a),
-    mustBeClean: false,
-  })),
-  {
-    name: 'variant/stalled-clock',
-    weight: 1,
-    arbitrary: admissibleScenario(BROAD),
-    variant: (s: Scenario) => stalledClockVariant(s),
-    mustBeClean: false,
-  },
-  {
-    name: 'variant/release-only-answered',
-    weight: 1,
-    arbitrary: admissibleScenario(BROAD),
-    variant: () => releaseOnlyAnsweredVariant(),
-    mustBeClean: false,
-  },
-];
+  CLASSES,
+  classNamed,
+  runClass as run,
+  type SoakClass,
+  scenarioOf,
+} from '../support/simulation/classes.js';
+import { describeRun } from '../support/simulation/run.js';
 
 interface Tally {
   schedules: number;
@@ -83,31 +38,25 @@ function parseArgs(argv: readonly string[]) {
     seconds: Number(get('seconds') ?? Number(get('minutes') ?? 1) * 60),
     seed: Number(get('seed') ?? Math.floor(Math.random() * 0x7fffffff)),
     replay: replay >= 0 ? { name: argv[replay + 1]!, seed: Number(argv[replay + 2]) } : undefined,
+    /** `--only admissible/,variant/` runs only the classes whose names start so. */
+    only: get('only')?.split(','),
   };
-}
-
-function scenarioOf(klass: SoakClass, seed: number): Scenario {
-  return fc.sample(klass.arbitrary, { seed, numRuns: 1 })[0]!;
-}
-
-async function run(klass: SoakClass, scenario: Scenario): Promise<RunResult> {
-  return runScenario(scenario, klass.variant ? { variant: klass.variant(scenario) } : {});
 }
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   if (args.replay) {
-    const klass = CLASSES.find((c) => c.name === args.replay!.name);
-    if (!klass)
-      throw new Error(`no class ${args.replay.name}; classes: ${CLASSES.map((c) => c.name).join(', ')}`);
+    const klass = classNamed(args.replay.name);
     console.log(describeRun(await run(klass, scenarioOf(klass, args.replay.seed)), 2_000));
     return 0;
   }
   if (!(args.seconds > 0)) throw new Error('--minutes or --seconds must be a positive number');
   console.log(`soak: ${args.seconds} s, base seed ${args.seed}, node ${process.version}`);
-  const cycle = CLASSES.flatMap((c) => new Array<SoakClass>(c.weight).fill(c));
+  const classes = CLASSES.filter((c) => !args.only || args.only.some((prefix) => c.name.startsWith(prefix)));
+  if (classes.length === 0) throw new Error(`--only ${args.only?.join(',')} matches no class`);
+  const cycle = classes.flatMap((c) => new Array<SoakClass>(c.weight).fill(c));
   const tallies = new Map<string, Tally>(
-    CLASSES.map((c) => [
+    classes.map((c) => [
       c.name,
       { schedules: 0, operations: 0, nodeCalls: 0, ms: 0, byKind: new Map(), violating: 0 },
     ]),

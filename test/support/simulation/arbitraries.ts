@@ -1,28 +1,19 @@
 import fc from 'fast-check';
+import type { Draft, Profile } from './profile.js';
 import {
   type Assumption,
   type ClientPlan,
-  type Fault,
   maxSafeRate,
   maxTtl,
   type OpPlan,
   type Scenario,
   safeQuarantineMs,
 } from './scenario.js';
+import { wideDraft, wideOpArb } from './wide.js';
 
-/** The shape of generated worlds. */
-export interface Profile {
-  readonly minClients: number;
-  readonly maxClients: number;
-  readonly minNodes: number;
-  readonly maxNodes: number;
-  readonly maxFaults: number;
-  /** Faults happen in [0, horizonMs] of true time. */
-  readonly horizonMs: number;
-  /** Holders spend at least this share of their usable validity working. */
-  readonly minWorkFraction: number;
-  readonly minRetryCount: number;
-}
+export type { Draft, Profile } from './profile.js';
+
+export { WIDE } from './wide.js';
 
 /** Everything the issue asks for: 1–5 clients, 1–7 nodes, up to 6 faults anywhere in the run. */
 export const BROAD: Profile = {
@@ -52,6 +43,17 @@ export const CONTENTION: Profile = {
 };
 
 function opArb(p: Profile): fc.Arbitrary<OpPlan> {
+  const op = baseOpArb(p);
+  return p.wide
+    ? fc.tuple(op, wideOpArb).map(([base, { renewTtlShare, ...wide }]) => ({
+        ...base,
+        ...wide,
+        ...(renewTtlShare === undefined ? {} : { renewTtlShare }),
+      }))
+    : op;
+}
+
+function baseOpArb(p: Profile): fc.Arbitrary<OpPlan> {
   return fc.record({
     resources: fc.constantFrom<readonly number[]>([0], [1], [0, 1]),
     // Short TTLs, comparable to a round trip, as often as long ones.
@@ -75,13 +77,10 @@ function clientArb(p: Profile): fc.Arbitrary<ClientPlan> {
   });
 }
 
-const index = fc.nat({ max: 6 });
-const clientIndex = fc.nat({ max: 4 });
+export const index = fc.nat({ max: 6 });
+export const clientIndex = fc.nat({ max: 4 });
 /** A share in [0, 1], turned into a concrete amount once the scenario's bounds are known. */
-const share = fc.double({ min: 0, max: 1, noNaN: true });
-
-/** A fault whose amounts depend on the scenario it lands in (max TTL, drift factor, pause budget). */
-type Draft = (scenario: Omit<Scenario, 'faults'>, pauses: number) => Fault;
+export const share = fc.double({ min: 0, max: 1, noNaN: true });
 
 /**
  * Faults within the assumptions: link faults of every kind; crashes that keep their data, or
@@ -90,6 +89,11 @@ type Draft = (scenario: Omit<Scenario, 'faults'>, pauses: number) => Fault;
  * the application's pause budget.
  */
 function admissibleDraft(p: Profile): fc.Arbitrary<Draft> {
+  const draft = baseDraft(p);
+  return p.wide ? fc.oneof({ weight: 4, arbitrary: draft }, { weight: 4, arbitrary: wideDraft(p) }) : draft;
+}
+
+function baseDraft(p: Profile): fc.Arbitrary<Draft> {
   const at = fc.integer({ min: 0, max: p.horizonMs });
   return fc.oneof(
     {
@@ -206,7 +210,9 @@ function baseArb(p: Profile, quarantine: fc.Arbitrary<boolean>): fc.Arbitrary<Om
   return fc
     .record({
       seed: fc.integer({ min: 0, max: 0x7fffffff }),
-      nodes: fc.integer({ min: p.minNodes, max: p.maxNodes }),
+      nodes: p.nodeCounts
+        ? fc.constantFrom(...p.nodeCounts)
+        : fc.integer({ min: p.minNodes, max: p.maxNodes }),
       maxDelayMs: fc.integer({ min: 0, max: 40 }),
       driftFactor: fc.constantFrom(0.01, 0, 0.05),
       nodeTimeoutMs: fc.option(fc.integer({ min: 5, max: 150 }), { nil: undefined }),
@@ -221,12 +227,13 @@ function baseArb(p: Profile, quarantine: fc.Arbitrary<boolean>): fc.Arbitrary<Om
 }
 
 function build(base: Omit<Scenario, 'faults'>, drafts: readonly Draft[], pauses: number): Scenario {
-  return { ...base, faults: drafts.map((d) => d(base, Math.max(1, pauses))) };
+  return { ...base, faults: drafts.flatMap((d) => d(base, Math.max(1, pauses))) };
 }
 
 /** Scenarios within every assumption of the safety argument: zero violations expected. */
 export function admissibleScenario(p: Profile = BROAD): fc.Arbitrary<Scenario> {
-  const quarantine = fc.constantFrom(false, false, false, true);
+  // The wider classes pair first-contact errors with the uptime guard most of the time.
+  const quarantine = p.wide ? fc.constantFrom(false, true, true) : fc.constantFrom(false, false, false, true);
   return fc
     .tuple(baseArb(p, quarantine), fc.array(admissibleDraft(p), { maxLength: p.maxFaults }))
     .map(([base, drafts]) => {

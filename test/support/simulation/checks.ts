@@ -1,6 +1,6 @@
 import { describeOverlaps, findOverlaps } from '../checkers.js';
 import { shortValue } from './history.js';
-import type { Violation, WorkloadRecord } from './workload.js';
+import type { Violation, WorkloadRecord } from './record.js';
 import type { SimWorld } from './world.js';
 
 /** S1: lease windows of distinct values on one resource never overlap. */
@@ -71,4 +71,12 @@ export function leftoverKeyViolations(world: SimWorld): Violation[] {
   return keys.length === 0
     ? []
     : [{ kind: 'H', detail: `keys left after every TTL ran out: ${keys.join(' ')}` }];
+}
+
+/** H (R20): no extend or repair of a value is sent once a release of it was. */
+export function renewAfterReleaseViolations(world: SimWorld): Violation[] {
+  return world.renewsAfterRelease.map((detail) => ({
+    kind: 'H' as const,
+    detail: `renewed after release: ${detail}`,
+  }));
 }

@@ -3,6 +3,7 @@ import type { Random } from '../../../src/clock.js';
 import { memoryAdapter } from '../../../src/testing/memory.js';
 import type { VirtualTime } from '../virtual-time.js';
 import { describeCommand, describeReply, type History } from './history.js';
+import { operationsOf } from './operations.js';
 import type { SimProcess } from './process.js';
 import type { SimNode } from './sim-node.js';
 
@@ -16,6 +17,18 @@ export type LinkFaultKind =
   | 'refuse'
   /** Every message takes `extraMs` longer. */
   | 'slow';
+
+/**
+ * An error on first contact: BUSY (a long script runs) or LOADING (the dataset is being loaded)
+ * answer every command of the call with an error reply, without running it; `closed` fails the
+ * whole call (the connection closed under it) once the request has travelled.
+ */
+export type LinkErrorKind = 'busy' | 'loading' | 'closed';
+
+const ERROR_REPLIES: Record<Exclude<LinkErrorKind, 'closed'>, string> = {
+  busy: 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.',
+  loading: 'LOADING Redis is loading the dataset in memory',
+};
 
 export interface LinkFault {
   readonly kind: LinkFaultKind;
@@ -57,6 +70,8 @@ export function timedCarrier(time: VirtualTime): Carrier {
 /** What a link reports about the calls it carries (for checkers and counters). */
 export interface LinkObserver {
   sent(link: SimLink, commands: readonly Command[]): void;
+  /** The node ran these commands (now), whatever becomes of the reply. */
+  ran?(link: SimLink, commands: readonly Command[]): void;
   /** The client received these replies (not called for a lost reply or a refused call). */
   answered(link: SimLink, commands: readonly Command[], replies: readonly Reply[]): void;
 }
@@ -87,6 +102,8 @@ export class SimLink implements RedisClient {
   readonly #o: SimLinkOptions;
   readonly #nodeSide: RedisClient;
   readonly #faults: LinkFault[] = [];
+  #failFirst: { readonly kind: LinkErrorKind; calls: number } | undefined;
+  #renewFault: { readonly loss: 'lost' | 'late'; readonly extraMs: number } | undefined;
 
   constructor(options: SimLinkOptions) {
     this.#o = options;
@@ -102,6 +119,27 @@ export class SimLink implements RedisClient {
 
   addFault(fault: LinkFault): void {
     this.#faults.push(fault);
+  }
+
+  /** The next `calls` calls that reach the node get `kind` instead of running (first contact). */
+  failFirst(kind: LinkErrorKind, calls: number): void {
+    this.#failFirst = { kind, calls };
+  }
+
+  /**
+   * The reply to the next call carrying an extend (a renew) is lost, or arrives `extraMs` late:
+   * the node ran its PEXPIRE either way.
+   */
+  failNextRenew(loss: 'lost' | 'late', extraMs: number): void {
+    this.#renewFault = { loss, extraMs };
+  }
+
+  #takeRenewFault(commands: readonly Command[]) {
+    const fault = this.#renewFault;
+    const renews = commands.some((c) => operationsOf(c).some((op) => op.script === 'quorumlock:extend'));
+    if (!fault || !renews) return;
+    this.#renewFault = undefined;
+    return fault;
   }
 
   #active(kind: LinkFaultKind): LinkFault | undefined {
@@ -133,13 +171,16 @@ export class SimLink implements RedisClient {
       return new Promise<never>(() => {});
     }
     history.add(client, () => `→ ${node.name} ${what()}`);
+    const renewFault = this.#takeRenewFault(commands);
     return new Promise<Reply[]>((resolve, reject) => {
       const answer = (outcome: { replies: Reply[] } | { error: Error }) => {
-        if (this.#active('partition') || this.#active('drop-replies')) {
+        if (this.#active('partition') || this.#active('drop-replies') || renewFault?.loss === 'lost') {
           history.add(node.name, `reply to ${client} LOST`);
           return;
         }
-        carrier.reply(this, this.#delay(), () =>
+        const late = renewFault?.loss === 'late' ? renewFault.extraMs : 0;
+        if (late > 0) history.add(node.name, `reply to ${client} held back ${late} ms`);
+        carrier.reply(this, this.#delay() + late, () =>
           this.process.deliver(() => {
             if ('error' in outcome) {
               history.add(client, `← ${node.name} ${outcome.error.message}`);
@@ -158,6 +199,19 @@ export class SimLink implements RedisClient {
           answer({ error: refused(this.endpoint) });
           return;
         }
+        const failing = this.#failFirst;
+        if (failing && failing.calls > 0) {
+          failing.calls--;
+          history.add(node.name, `${failing.kind.toUpperCase()} for ${client}: nothing ran`);
+          if (failing.kind === 'closed') {
+            answer({ error: new Error('Connection is closed.') });
+          } else {
+            const message = ERROR_REPLIES[failing.kind];
+            answer({ replies: commands.map(() => new Error(message)) });
+          }
+          return;
+        }
+        this.#o.observer?.ran?.(this, commands);
         this.#nodeSide.exec(commands).then((replies) => {
           const clock = node.clock.now();
           history.add(

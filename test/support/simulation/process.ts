@@ -18,6 +18,7 @@ export class SimProcess implements Timers {
   readonly #live = new Set<Handle>();
   #pausedUntil = Number.NEGATIVE_INFINITY;
   readonly #armed: number[] = [];
+  readonly #stalls: number[] = [];
 
   constructor(name: string, time: VirtualTime) {
     this.name = name;
@@ -49,6 +50,22 @@ export class SimProcess implements Timers {
   /** Called by the workload right after a validity check passed; starts an armed pause. */
   checkpoint(): number {
     const ms = this.#armed.shift();
+    if (ms === undefined) return 0;
+    this.pause(ms);
+    return ms;
+  }
+
+  /**
+   * Stall for `ms` at the next `claimPoint()`: a keeper's or a leader's stalled event loop,
+   * at a moment it reads its claims (never between a holder's check and its write).
+   */
+  stallAtClaim(ms: number): void {
+    this.#stalls.push(ms);
+  }
+
+  /** Called by the workload at a claim point of a keeper or a leader; starts an armed stall. */
+  claimPoint(): number {
+    const ms = this.#stalls.shift();
     if (ms === undefined) return 0;
     this.pause(ms);
     return ms;

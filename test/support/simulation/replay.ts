@@ -29,12 +29,3 @@ function envInteger(name: string): number | undefined {
 function randomSeed(): number {
   return (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0;
 }
-
-/**
- * Time allowed for a pinned negative control to be found and shrunk (`QUORUMLOCK_SHRINK_MS`,
- * default 2.5 s): shrinking is cut there, keeping the best counterexample so far, so that CI stays
- * bounded; raise it to get fully minimal counterexamples.
- */
-export function shrinkBudgetMs(): number {
-  return envInteger('QUORUMLOCK_SHRINK_MS') ?? 2_500;
-}

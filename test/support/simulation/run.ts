@@ -1,23 +1,34 @@
 import type { RedisClient } from '../../../src/adapter.js';
 import type { Clock } from '../../../src/clock.js';
+import type { Redlock } from '../../../src/redlock.js';
 import type { VirtualTime } from '../virtual-time.js';
 import {
   interferenceViolations,
   leaseViolations,
   leftoverKeyViolations,
   releaseCoverageViolations,
+  renewAfterReleaseViolations,
   resourceViolations,
   timerViolations,
 } from './checks.js';
+import { scheduleFault } from './faults.js';
 import type { Carrier, SimLink } from './link.js';
 import type { SimProcess } from './process.js';
-import { type Fault, maxTtl, RESOURCES, type Scenario } from './scenario.js';
-import { runClient, type ToTrue, type Violation, WorkloadRecord } from './workload.js';
+import { type Violation, WorkloadRecord } from './record.js';
+import { maxTtl, RESOURCES, type Scenario } from './scenario.js';
+import { runClient, type ToTrue } from './workload.js';
 import { deriveSeed, SimWorld } from './world.js';
 
 /** A deliberately broken piece swapped into the world (without touching src/). */
 export interface Variant {
   readonly name: string;
+  /**
+   * Patch the core through a prototype seam for the duration of one run; returns the undo.
+   * Runs never overlap (runScenario refuses to), so no other run sees the patch.
+   */
+  install?(): () => void;
+  /** Patch one client's Redlock instance once the world is built. */
+  redlock?(redlock: Redlock, process: SimProcess, client: number): void;
   /** A clock for a client; `toTrue` maps its readings back to true time for the lease windows. */
   clock?(time: VirtualTime, process: SimProcess, client: number): Clock & { toTrue?: ToTrue };
   wrap?(time: VirtualTime, links: readonly SimLink[], client: number): RedisClient[];
@@ -50,6 +61,20 @@ export interface RunResult {
  * coverage (L3) and hygiene (H). Deterministic: the same scenario gives the same history.
  */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
+  if (running) throw new Error('runScenario: runs must not overlap (variants patch prototypes)');
+  running = true;
+  const undo = options.variant?.install?.();
+  try {
+    return await runPatched(scenario, options);
+  } finally {
+    undo?.();
+    running = false;
+  }
+}
+
+let running = false;
+
+async function runPatched(scenario: Scenario, options: RunOptions): Promise<RunResult> {
   const { variant } = options;
   const n = scenario.nodes;
   const clocks: Array<Clock & { toTrue?: ToTrue }> = [];
@@ -86,16 +111,22 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       ? { wrap: (links: readonly SimLink[], c: number) => variant.wrap!(links[0]!.process.time, links, c) }
       : {}),
   });
-  for (const fault of scenario.faults) schedule(world, scenario, fault);
-
+  for (const [c, redlock] of world.redlocks.entries()) variant?.redlock?.(redlock, world.processes[c]!, c);
   const record = new WorkloadRecord();
+  for (const fault of scenario.faults) {
+    scheduleFault(world, fault, RESOURCES);
+    if (fault.kind !== 'pause' || fault.atCheck || fault.atClaim) continue;
+    // The moment the process resumes, before any of its delayed timers: read its claims.
+    const c = fault.client % scenario.clients.length;
+    world.at(fault.at + fault.durationMs, 'checker', `c${c} resumes: claims read`, () => record.resumed(c));
+  }
+
   const toTrue = (c: number): ToTrue => {
     const clock = clocks[c];
     return clock?.toTrue ? (ms) => clock.toTrue!(ms) : (ms) => ms;
   };
   const clients = scenario.clients.map((plan, c) => runClient(world, scenario, c, plan, record, toTrue(c)));
-  await world.time.run(Promise.all(clients), 1_000_000);
-  await world.time.run(Promise.all(world.redlocks.map((r) => r.idle())), 1_000_000);
+  await world.runClients(Promise.all(clients));
   const timers = timerViolations(world);
   const virtualMs = world.time.now();
   // Let every fault and deadline check play out, then every TTL run out on every node's clock.
@@ -109,6 +140,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     ...releaseCoverageViolations(world, record),
     ...timers,
     ...leftoverKeyViolations(world),
+    ...renewAfterReleaseViolations(world),
   ];
   if (world.time.pendingTimers > 0) {
     violations.push({ kind: 'H', detail: `${world.time.pendingTimers} timers left after drain` });
@@ -135,71 +167,6 @@ function hygieneWaitMs(scenario: Scenario): number {
     if (f.kind === 'clock-rate') slowest = Math.min(slowest, f.rate);
   }
   return Math.ceil((maxTtl(scenario) + back) / slowest) + 1;
-}
-
-function schedule(world: SimWorld, scenario: Scenario, fault: Fault): void {
-  const clients = scenario.clients.length;
-  switch (fault.kind) {
-    case 'partition':
-    case 'drop-replies':
-    case 'refuse':
-    case 'slow': {
-      const c = fault.client % clients;
-      const link = world.links[c]![fault.node % scenario.nodes]!;
-      const until = fault.at + fault.durationMs;
-      link.addFault({ kind: fault.kind, from: fault.at, until, extraMs: fault.extraMs });
-      const extra = fault.kind === 'slow' ? ` +${fault.extraMs} ms` : '';
-      world.at(
-        fault.at,
-        'world',
-        `${fault.kind.toUpperCase()} ${link.name}${extra} until ${until}`,
-        () => {},
-      );
-      return;
-    }
-    case 'crash': {
-      const node = world.nodes[fault.node % scenario.nodes]!;
-      if (fault.mode === 'rollback') {
-        world.at(Math.max(0, fault.at - fault.snapshotAgoMs), node.name, 'takes a snapshot', () =>
-          node.takeSnapshot(),
-        );
-      }
-      world.at(fault.at, 'world', `crash ${node.name}`, () => node.crash(fault.mode, fault.downMs));
-      world.at(fault.at + fault.downMs, 'world', `restart ${node.name} if due`, () => node.restartIfDue());
-      return;
-    }
-    case 'clock-rate': {
-      const node = world.nodes[fault.node % scenario.nodes]!;
-      world.at(fault.at, node.name, `CLOCK RATE ×${fault.rate}`, () => node.clock.setRate(fault.rate));
-      return;
-    }
-    case 'clock-jump': {
-      const node = world.nodes[fault.node % scenario.nodes]!;
-      world.at(fault.at, node.name, `CLOCK JUMP ${fault.deltaMs > 0 ? '+' : ''}${fault.deltaMs} ms`, () =>
-        node.clock.jump(fault.deltaMs),
-      );
-      return;
-    }
-    case 'evict': {
-      const node = world.nodes[fault.node % scenario.nodes]!;
-      const key = RESOURCES[fault.resource % RESOURCES.length]!;
-      world.at(fault.at, 'world', `evict ${key} on ${node.name}`, () => node.evict(key));
-      return;
-    }
-    case 'pause': {
-      const process = world.processes[fault.client % clients]!;
-      if (fault.atCheck) {
-        world.at(fault.at, process.name, `will pause for ${fault.durationMs} ms at its next check`, () =>
-          process.pauseAtCheckpoint(fault.durationMs),
-        );
-      } else {
-        world.at(fault.at, process.name, `PAUSED for ${fault.durationMs} ms`, () =>
-          process.pause(fault.durationMs),
-        );
-      }
-      return;
-    }
-  }
 }
 
 /** Violations not matching a known, reported bug. */

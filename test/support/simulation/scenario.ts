@@ -1,4 +1,7 @@
-import type { CrashMode } from './sim-node.js';
+import { minTtlMs } from '../../../src/validity.js';
+import type { Fault } from './faults.js';
+
+export type { Fault } from './faults.js';
 
 /** The resources clients contend for; plans index into this list. */
 export const RESOURCES = ['r0', 'r1'] as const;
@@ -20,6 +23,36 @@ export interface OpPlan {
   readonly abandon: boolean;
   /** Acquire with a custom (exponential) retry strategy instead of the default jittered one. */
   readonly customRetry: boolean;
+  /**
+   * The wider workload (absent in the older classes, which then behave as before): 'hold' works
+   * and renews between chunks; 'keep' works while a LeaseKeeper renews, and releases without
+   * stopping it first (the release races the keeper); 'lead' campaigns for the first resource.
+   */
+  readonly mode?: 'hold' | 'keep' | 'lead';
+  /** TTL of each renew (and of a keeper's) as a share of the lock's TTL; absent: the lock's own. */
+  readonly renewTtlShare?: number;
+  /**
+   * How renews and the release name the lock: the Lock, by value with the resource list
+   * reversed, or by value through another Redlock instance of the same process (R19).
+   */
+  readonly renewBy?: 'lock' | 'value' | 'other';
+  readonly releaseBy?: 'lock' | 'value' | 'other';
+  /** Claims (remainingMs, isLeader, elected()) the checker reads during each chunk of work. */
+  readonly claims?: number;
+  /** After a failed renew, go on while `remainingMs()` leaves time (R12), instead of giving up. */
+  readonly trustRemaining?: boolean;
+}
+
+/** A client that writes the guarded resource (holds a lock in 'hold' mode at some point). */
+export function writes(plan: ClientPlan): boolean {
+  return plan.ops.some((op) => op.mode === undefined || op.mode === 'hold');
+}
+
+/** The TTL of an op's renews: a share of the lock's, never below the smallest TTL (drift 0.01). */
+export function renewTtlOf(op: OpPlan): number {
+  return op.renewTtlShare === undefined
+    ? op.ttl
+    : Math.max(minTtlMs(0.01), Math.ceil(op.ttl * op.renewTtlShare));
 }
 
 export interface ClientPlan {
@@ -29,37 +62,6 @@ export interface ClientPlan {
   readonly retryJitter: number;
   readonly ops: readonly OpPlan[];
 }
-
-/** Faults, at true virtual times. Client and node indexes are taken modulo the counts. */
-export type Fault =
-  | {
-      readonly kind: 'partition' | 'drop-replies' | 'refuse' | 'slow';
-      readonly client: number;
-      readonly node: number;
-      readonly at: number;
-      readonly durationMs: number;
-      readonly extraMs: number;
-    }
-  | {
-      readonly kind: 'crash';
-      readonly node: number;
-      readonly at: number;
-      readonly mode: CrashMode;
-      readonly downMs: number;
-      /** For a rollback: how long before the crash the restored snapshot was taken. */
-      readonly snapshotAgoMs: number;
-    }
-  | { readonly kind: 'clock-rate'; readonly node: number; readonly at: number; readonly rate: number }
-  | { readonly kind: 'clock-jump'; readonly node: number; readonly at: number; readonly deltaMs: number }
-  | { readonly kind: 'evict'; readonly node: number; readonly at: number; readonly resource: number }
-  | {
-      readonly kind: 'pause';
-      readonly client: number;
-      readonly at: number;
-      readonly durationMs: number;
-      /** Start at the client's first validity check after `at` rather than at `at` itself. */
-      readonly atCheck: boolean;
-    };
 
 export interface Scenario {
   /** Seeds message delays, node clock offsets and every client's randomness. */
@@ -89,7 +91,7 @@ export type Assumption =
   | 'pause';
 
 export function maxTtl(scenario: Omit<Scenario, 'faults'>): number {
-  return Math.max(0, ...scenario.clients.flatMap((c) => c.ops.map((o) => o.ttl)));
+  return Math.max(0, ...scenario.clients.flatMap((c) => c.ops.map((o) => Math.max(o.ttl, renewTtlOf(o)))));
 }
 
 /**
@@ -110,8 +112,8 @@ export function maxSafeRate(driftFactor: number): number {
  * Which assumptions a scenario breaks (empty when admissible): a node clock stepped forward, a
  * restart that lost or rolled back data without staying down (or being ignored by the clients'
  * uptime guard) for the max TTL, a node clock
- * rate above 1 + driftFactor, an eviction, or a client paused for longer in total than its
- * application allows for between its last check and its write.
+ * rate above 1 + driftFactor, an eviction, or a client that writes paused for longer in total
+ * than its application allows for between its last check and its write.
  */
 export function brokenAssumptions(scenario: Scenario): Assumption[] {
   const broken = new Set<Assumption>();
@@ -126,7 +128,10 @@ export function brokenAssumptions(scenario: Scenario): Assumption[] {
     }
     if (f.kind === 'evict') broken.add('eviction');
     if (f.kind === 'pause') {
+      // A stall while keeping or leading, or of a client that writes nothing, only delays what
+      // it claims, which is read the moment it resumes: any length is admissible.
       const client = f.client % scenario.clients.length;
+      if (f.atClaim || !writes(scenario.clients[client]!)) continue;
       paused.set(client, (paused.get(client) ?? 0) + f.durationMs);
     }
   }

@@ -1,6 +1,7 @@
 import type fc from 'fast-check';
-import { flushMicrotasks, type VirtualTime } from '../virtual-time.js';
+import type { VirtualTime } from '../virtual-time.js';
 import type { Carrier, SimLink } from './link.js';
+import { settle } from './settle.js';
 
 /**
  * Messages whose arrival order fast-check's scheduler chooses: every request's arrival at its
@@ -30,22 +31,20 @@ export function scheduledCarrier(s: fc.Scheduler): (time: VirtualTime) => Carrie
  * time, in the scheduler's order, and move virtual time (per-node timeouts, retry delays) only
  * when no task is waiting. Bounded, so a livelock fails instead of hanging.
  */
-export async function settleScheduled<T>(
+export function settleScheduled<T>(
   s: fc.Scheduler,
   time: VirtualTime,
   promise: Promise<T>,
   maxSteps = 100_000,
 ): Promise<T> {
-  let done = false;
-  const settled = promise.finally(() => {
-    done = true;
-  });
-  settled.catch(() => {});
-  for (let step = 0; step < maxSteps; step++) {
-    await flushMicrotasks();
-    if (done) return promise;
-    if (s.count() > 0) await s.waitNext(1);
-    else if (!time.fireNext()) throw new Error('settleScheduled: stuck with no task and no timer left');
-  }
-  throw new Error(`settleScheduled: not settled after ${maxSteps} steps`);
+  return settle(
+    'settleScheduled',
+    promise,
+    async () => {
+      if (s.count() === 0) return time.fireNext();
+      await s.waitNext(1);
+      return true;
+    },
+    maxSteps,
+  );
 }

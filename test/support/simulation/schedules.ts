@@ -123,3 +123,105 @@ export const LOST_REPLY: Scenario = {
   clients: [client(10, 0, { workFraction: 0.1 })],
   faults: [{ kind: 'drop-replies', client: 0, node: 4, at: 0, durationMs: 100, extraMs: 0 }],
 };
+
+/**
+ * For the "failed renew leaves the deadline" variant (defect 1): one node; A holds for 800 ms
+ * and renews with a TTL of 160 ms while the node's replies are lost, so the renew fails after
+ * the node ran its PEXPIRE. A trusts `remainingMs()` and goes on working; B tries from t=300.
+ */
+export const SHORT_RENEW_LOST: Scenario = {
+  seed: 1,
+  nodes: 1,
+  maxDelayMs: 0,
+  driftFactor: 0.01,
+  nodeTimeoutMs: 50,
+  pauseBudgetMs: 0,
+  minNodeUptimeMs: 0,
+  clients: [
+    client(10, 0, {
+      ttl: 800,
+      workFraction: 0.9,
+      renews: 1,
+      renewTtlShare: 0.2,
+      trustRemaining: true,
+      claims: 3,
+      mode: 'hold',
+    }),
+    client(300, 20, { workFraction: 0.1 }),
+  ],
+  faults: [{ kind: 'drop-replies', client: 0, node: 0, at: 300, durationMs: 200, extraMs: 0 }],
+};
+
+/**
+ * For the "first INFO error switches vetting off" variant (defect 2): one node, every client
+ * with the uptime guard. A holds from t=10; B's first call (t=50) gets BUSY; at t=100 the node
+ * restarts at once without its data, admissible only because the guard ignores it for the max
+ * TTL; B retries every 100 ms.
+ */
+export const BUSY_THEN_WIPE: Scenario = {
+  seed: 1,
+  nodes: 1,
+  maxDelayMs: 0,
+  driftFactor: 0.01,
+  nodeTimeoutMs: 50,
+  pauseBudgetMs: 0,
+  minNodeUptimeMs: 1_010,
+  clients: [client(10, 0), client(50, 20, { workFraction: 0.1 })],
+  faults: [
+    { kind: 'first-contact', client: 1, node: 0, error: 'busy', calls: 1 },
+    { kind: 'crash', node: 0, at: 100, mode: 'wipe', downMs: 0, snapshotAgoMs: 0 },
+  ],
+};
+
+/**
+ * For the "leadership outlives the lock" variant (defect 3): one node; A campaigns from t=10
+ * with a 200 ms lease, B from t=20. A's process stalls for 300 ms at t=100 (within its pause
+ * budget: A writes nothing), its lease runs out meanwhile and B is elected; the checker reads
+ * A's `isLeader` the moment A resumes.
+ */
+export const LEADER_STALL: Scenario = {
+  seed: 1,
+  nodes: 1,
+  maxDelayMs: 0,
+  driftFactor: 0.01,
+  nodeTimeoutMs: 50,
+  pauseBudgetMs: 300,
+  minNodeUptimeMs: 0,
+  clients: [
+    client(10, 0, { mode: 'lead', ttl: 200, renews: 3, workFraction: 1, claims: 2 }),
+    client(20, 0, { mode: 'lead', ttl: 200, renews: 3, workFraction: 1, claims: 2 }),
+  ],
+  faults: [{ kind: 'pause', client: 0, at: 100, durationMs: 300, atCheck: false }],
+};
+
+/**
+ * For the "registry looks locks up by ordered list" variant (defect 4): A holds r0 and r1 on
+ * one node and releases by value naming them in the other order; its Lock must say released.
+ */
+export const PERMUTED_RELEASE: Scenario = {
+  seed: 1,
+  nodes: 1,
+  maxDelayMs: 0,
+  driftFactor: 0.01,
+  nodeTimeoutMs: 50,
+  pauseBudgetMs: 0,
+  minNodeUptimeMs: 0,
+  clients: [client(10, 0, { resources: [0, 1], workFraction: 0.3, mode: 'hold', releaseBy: 'value' })],
+  faults: [],
+};
+
+/**
+ * For the "keeper renews after release" variant (defect 5): A keeps a lock for a while and
+ * releases it without stopping its keeper first.
+ */
+export const KEEPER_RELEASE: Scenario = {
+  seed: 1,
+  nodes: 1,
+  maxDelayMs: 0,
+  driftFactor: 0.01,
+  nodeTimeoutMs: 50,
+  pauseBudgetMs: 0,
+  minNodeUptimeMs: 0,
+  clients: [client(10, 0, { ttl: 300, workFraction: 0.5, renews: 2, mode: 'keep', claims: 2 })],
+  faults: [],
+};

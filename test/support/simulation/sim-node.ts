@@ -73,6 +73,8 @@ export class SimNode extends MemoryNode {
   #snapshot: Array<{ key: string; value: string; expiresAt: number }> | undefined;
   #startedAt: number;
   #crashes = 0;
+  /** Called once (then cleared) when a client reports a lock this node holds (SimWorld.lockTaken). */
+  afterLock: (() => void) | undefined;
 
   constructor(
     index: number,

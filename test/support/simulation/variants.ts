@@ -1,5 +1,11 @@
 import type { Command, RedisClient } from '../../../src/adapter.js';
-import type { Clock } from '../../../src/clock.js';
+import type { Clock, Runtime } from '../../../src/clock.js';
+import { type KeepOptions, LeaseKeeper } from '../../../src/keeper.js';
+import type { LeaderOptions } from '../../../src/leader.js';
+import { Lease } from '../../../src/lease.js';
+import { type Lock, leaseOf } from '../../../src/lock.js';
+import { Redlock } from '../../../src/redlock.js';
+import { Registry } from '../../../src/registry.js';
 import { acquireScript, releaseScript } from '../../../src/scripts/index.js';
 import { nodeTimeoutMs } from '../../../src/validity.js';
 import type { VirtualTime } from '../virtual-time.js';
@@ -141,6 +147,152 @@ export function releaseOnlyAnsweredVariant(): Variant {
           },
         };
       });
+    },
+  };
+}
+
+/**
+ * Defect 1 of issue 9, back (R16): a renew leaves the local deadline alone until it succeeds.
+ * `Lease.renewSent` (src/lease.ts) is told each renew's bound as +∞, so a renew with a shorter
+ * TTL that fails, runs out of validity or is aborted leaves the Lock's old, longer deadline,
+ * although its PEXPIRE may have landed on a majority.
+ */
+export function renewBoundIgnoredVariant(): Variant {
+  return {
+    name: 'failed renew leaves the deadline',
+    install() {
+      const original = Lease.prototype.renewSent;
+      Lease.prototype.renewSent = function (this: Lease, _bound: number, forgetAfterMs: number) {
+        return original.call(this, Number.POSITIVE_INFINITY, forgetAfterMs);
+      };
+      return () => {
+        Lease.prototype.renewSent = original;
+      };
+    },
+  };
+}
+
+/** An INFO reply of an old, healthy server, as the variant answers it for the core. */
+const vettedInfo = (endpoint: string) =>
+  `# Server\r\nredis_version:7.0.15\r\nrun_id:unvetted-${endpoint}\r\nuptime_in_seconds:86400\r\n# Memory\r\nmaxmemory_policy:noeviction\r\n# Persistence\r\naof_enabled:1\r\n# Replication\r\nrole:master\r\n`;
+
+/**
+ * Defect 2 of issue 9, back (R17): a node whose first INFO got an error reply (BUSY, LOADING)
+ * is never vetted again: no uptime guard, no duplicate check, its votes count. The old core
+ * stopped probing such a node; src/nodes.ts keeps its vetting private, so the variant does it
+ * in the adapter seam: from then on it answers the core's INFO itself, as an old healthy server.
+ */
+export function unvettedFirstContactVariant(): Variant {
+  return {
+    name: 'first INFO error switches vetting off',
+    wrap(_time, links) {
+      return links.map((link): RedisClient => {
+        let state: 'unvetted' | 'vetted' | 'skipped' = 'unvetted';
+        return {
+          endpoint: link.endpoint,
+          async exec(commands) {
+            const probed = commands[0]?.type === 'info';
+            if (probed && state === 'skipped') {
+              const replies = await link.exec(commands.slice(1));
+              return [vettedInfo(link.endpoint), ...replies];
+            }
+            const replies = await link.exec(commands);
+            if (probed && state === 'unvetted') state = replies[0] instanceof Error ? 'skipped' : 'vetted';
+            return replies;
+          },
+        };
+      });
+    },
+  };
+}
+
+/**
+ * Defect 3 of issue 9, back (R18): leadership ends only when a timer fires. `campaign()`'s
+ * election (src/leader.ts) reports `isLeader` and `lock` from its term's keeper alone, and
+ * `elected()` resolves at once while that keeper has not given up, whatever the lock's
+ * deadline. (The election's own code reads `isLeader` too, as the old one did.)
+ */
+export function leaderIgnoresDeadlineVariant(): Variant {
+  return {
+    name: 'leadership outlives the lock',
+    install() {
+      const original = Redlock.prototype.campaign;
+      Redlock.prototype.campaign = function (this: Redlock, resource: string, options: LeaderOptions) {
+        let term: { signal: AbortSignal; lock: Lock } | undefined;
+        // Each term starts with a keeper of its lock: that is where the term is seen.
+        const keep = this.keep;
+        this.keep = (lock: Lock, keepOptions?: KeepOptions) => {
+          const keeper = keep.call(this, lock, keepOptions);
+          term = { signal: keeper.signal, lock };
+          return keeper;
+        };
+        const election = original.call(this, resource, options);
+        const leading = () => term !== undefined && !term.signal.aborted && !term.lock.released;
+        const elected = election.elected.bind(election);
+        Object.defineProperties(election, {
+          isLeader: { get: leading },
+          lock: { get: () => (leading() ? term!.lock : undefined) },
+          elected: { value: () => (leading() ? Promise.resolve({ ...term! }) : elected()) },
+        });
+        return election;
+      };
+      return () => {
+        Redlock.prototype.campaign = original;
+      };
+    },
+  };
+}
+
+/**
+ * Defect 4 of issue 9, back (R19): the registry (src/registry.ts) finds a lock only by its
+ * value and its resource list in the given order, so a renew or release naming the resources
+ * in another order takes the server-side path, and the Lock never hears of it.
+ */
+export function orderedRegistryVariant(): Variant {
+  return {
+    name: 'registry looks locks up by ordered list',
+    install() {
+      const original = Registry.prototype.held;
+      Registry.prototype.held = function (this: Registry, value: string, resources: readonly string[]) {
+        const lock = original.call(this, value, resources);
+        const same =
+          lock !== undefined &&
+          lock.resources.length === resources.length &&
+          lock.resources.every((r, i) => resources[i] === r);
+        return same ? lock : undefined;
+      };
+      return () => {
+        Registry.prototype.held = original;
+      };
+    },
+  };
+}
+
+/**
+ * Defect 5 of issue 9, back (R20): a LeaseKeeper (src/keeper.ts) renews through the registry
+ * by value, and a release does not stop it: after the release emptied the registry, its renews
+ * take the server-side path and go out until one finds the keys gone.
+ */
+export function keeperOutlivesReleaseVariant(): Variant {
+  return {
+    name: 'keeper renews after release',
+    redlock(redlock, process) {
+      const runtime = { timers: process } as unknown as Runtime;
+      redlock.keep = (lock: Lock, options: KeepOptions = {}) => {
+        const lease = leaseOf(lock);
+        const before = new Set(lease.keepers);
+        const host = {
+          renew: (held: Lock, ttl: number) => redlock.renew(held.resources, held.value, ttl),
+          quorum: redlock.quorum,
+        };
+        const keeper = new LeaseKeeper(host, runtime, lock, options);
+        for (const watcher of [...lease.keepers]) {
+          if (before.has(watcher)) continue;
+          lease.keepers.delete(watcher);
+          lease.keepers.add({ moved: () => watcher.moved(), halt: () => {} });
+        }
+        return keeper;
+      };
     },
   };
 }

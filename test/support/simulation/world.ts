@@ -8,6 +8,7 @@ import { History } from './history.js';
 import { type Carrier, SimLink, timedCarrier } from './link.js';
 import { lockValueOf, operationReplies, operationsOf } from './operations.js';
 import { SimProcess } from './process.js';
+import { settle } from './settle.js';
 import { SimNode } from './sim-node.js';
 
 /** A 32-bit seed for one part of a run (a link, a client), derived from the run's seed. */
@@ -31,6 +32,10 @@ export interface ValueTraffic {
   readonly refusedOn: Set<number>;
   /** Nodes sent its release. */
   readonly releasedOn: Set<number>;
+  /** When its client first sent a release of it. */
+  releaseSentAt?: number;
+  /** Nodes that ran its acquire while its client's uptime guard ignores them (R14). */
+  readonly quarantinedOn: Set<number>;
 }
 
 export interface WorldOptions {
@@ -66,7 +71,13 @@ export class SimWorld {
   readonly traffic = new Map<string, ValueTraffic>();
   /** Calls the links carried. */
   nodeCalls = 0;
+  /** Extends and repairs of a value sent after a release of it was (H: nothing renews a released lock). */
+  readonly renewsAfterRelease: string[] = [];
   readonly warnings: string[] = [];
+  readonly #others = new Map<number, Redlock>();
+  readonly #makeOther: (client: number) => Redlock;
+  /** Each client's uptime guard (minNodeUptimeMs), for the ground truth of its votes. */
+  readonly #guards: number[];
 
   constructor(options: WorldOptions) {
     const { time, history } = this;
@@ -78,6 +89,7 @@ export class SimWorld {
     const carrier = (options.carrier ?? timedCarrier)(time);
     const observer = {
       sent: (link: SimLink, commands: readonly Command[]) => this.#sent(link, commands),
+      ran: (link: SimLink, commands: readonly Command[]) => this.#ran(link, commands),
       answered: (link: SimLink, commands: readonly Command[], replies: readonly unknown[]) =>
         this.#answered(link, commands, replies),
     };
@@ -97,15 +109,43 @@ export class SimWorld {
       ),
     );
     this.clocks = this.processes.map((p, c) => options.clock?.(p, c) ?? p.clock);
-    this.redlocks = this.processes.map((process, c) => {
-      const runtime: Runtime = {
-        ...virtualRuntime(time, deriveSeed(options.seed, 2, c)),
-        clock: this.clocks[c]!,
-        timers: process,
-      };
-      const clients = options.wrap?.(this.links[c]!, c) ?? this.links[c]!;
-      return this.#quietly(() => new Redlock(clients, { ...options.redlock(c), runtime }));
+    this.#guards = this.processes.map((_, c) => options.redlock(c).minNodeUptimeMs ?? 0);
+    const runtimeOf = (c: number, part: number): Runtime => ({
+      ...virtualRuntime(time, deriveSeed(options.seed, part, c)),
+      clock: this.clocks[c]!,
+      timers: this.processes[c]!,
     });
+    this.redlocks = this.processes.map((_, c) => {
+      const clients = options.wrap?.(this.links[c]!, c) ?? this.links[c]!;
+      return this.#quietly(() => new Redlock(clients, { ...options.redlock(c), runtime: runtimeOf(c, 2) }));
+    });
+    this.#makeOther = (c) =>
+      this.#quietly(() => new Redlock(this.links[c]!, { ...options.redlock(c), runtime: runtimeOf(c, 4) }));
+  }
+
+  /**
+   * A second Redlock instance in client `c`'s process, over the same connections (made on first
+   * use): it knows none of the first one's locks, so a renew or release through it is the
+   * server-side path (R19).
+   */
+  other(c: number): Redlock {
+    let redlock = this.#others.get(c);
+    if (!redlock) {
+      redlock = this.#makeOther(c);
+      this.#others.set(c, redlock);
+    }
+    return redlock;
+  }
+
+  /** Settle `promise`, moving virtual time only when nothing else can happen (bounded). */
+  run<T>(promise: Promise<T>, maxSteps = 1_000_000): Promise<T> {
+    return settle('SimWorld.run', promise, () => this.time.fireNext(), maxSteps);
+  }
+
+  /** Settle `clients`, then every Redlock's stragglers (`idle()`). */
+  async runClients(clients: Promise<unknown>): Promise<void> {
+    await this.run(clients);
+    await this.run(Promise.all([...this.redlocks, ...this.#others.values()].map((r) => r.idle())));
   }
 
   /** Run `action` at true time `at` (or now, if that has passed), as `actor`, logged. */
@@ -117,6 +157,16 @@ export class SimWorld {
       },
       Math.max(0, at - this.time.now()),
     );
+  }
+
+  /** A client reports a lock: nodes holding it that wait for such a moment act now. */
+  lockTaken(keys: readonly string[], value: string): void {
+    for (const node of this.nodes) {
+      const hook = node.afterLock;
+      if (!hook || !node.holds(keys, value)) continue;
+      node.afterLock = undefined;
+      hook();
+    }
   }
 
   /** Nodes where every key holds `value` now. */
@@ -133,8 +183,17 @@ export class SimWorld {
     this.nodeCalls++;
     for (const op of commands.flatMap(operationsOf)) {
       const acquire = op.script === 'quorumlock:acquire';
-      if (!acquire && op.script !== 'quorumlock:release') continue;
       const value = lockValueOf(op);
+      if (op.script === 'quorumlock:extend' || op.script === 'quorumlock:repair') {
+        const releasedAt = this.traffic.get(value)?.releaseSentAt;
+        if (releasedAt !== undefined) {
+          this.renewsAfterRelease.push(
+            `${link.name} ${op.script} v=${value.slice(0, 6)} at ${this.time.now()}, after its release was sent at ${releasedAt}`,
+          );
+        }
+        continue;
+      }
+      if (!acquire && op.script !== 'quorumlock:release') continue;
       let entry = this.traffic.get(value);
       if (!entry) {
         const client = this.processes.indexOf(link.process);
@@ -145,10 +204,21 @@ export class SimWorld {
           acquiredOn: new Set(),
           refusedOn: new Set(),
           releasedOn: new Set(),
+          quarantinedOn: new Set(),
         };
         this.traffic.set(value, entry);
       }
       (acquire ? entry.acquiredOn : entry.releasedOn).add(link.node.index);
+      if (!acquire) entry.releaseSentAt ??= this.time.now();
+    }
+  }
+
+  #ran(link: SimLink, commands: readonly Command[]): void {
+    const guard = this.#guards[this.processes.indexOf(link.process)] ?? 0;
+    if (guard === 0 || !link.node.quarantined(guard)) return;
+    for (const op of commands.flatMap(operationsOf)) {
+      if (op.script === 'quorumlock:acquire')
+        this.traffic.get(lockValueOf(op))?.quarantinedOn.add(link.node.index);
     }
   }
 

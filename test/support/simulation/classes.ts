@@ -1,0 +1,89 @@
+import fc from 'fast-check';
+import { admissibleScenario, BROAD, breakingScenario, CONTENTION, WIDE } from './arbitraries.js';
+import { type RunResult, runScenario, type Variant } from './run.js';
+import type { Assumption, Scenario } from './scenario.js';
+import {
+  keeperOutlivesReleaseVariant,
+  leaderIgnoresDeadlineVariant,
+  orderedRegistryVariant,
+  releaseOnlyAnsweredVariant,
+  renewBoundIgnoredVariant,
+  stalledClockVariant,
+  unvettedFirstContactVariant,
+} from './variants.js';
+
+/** One class of schedule the soak runs, and the pinned replays draw from. */
+export interface SoakClass {
+  readonly name: string;
+  /** Share of the cycle this class gets. */
+  readonly weight: number;
+  readonly arbitrary: fc.Arbitrary<Scenario>;
+  readonly variant?: (scenario: Scenario) => Variant;
+  /** Admissible with the real Redlock: any violation not matching a known bug fails the soak. */
+  readonly mustBeClean: boolean;
+}
+
+const CONTROLS: readonly Assumption[] = [
+  'clock-jump',
+  'wipe-restart',
+  'rollback-restart',
+  'clock-rate',
+  'eviction',
+  'pause',
+];
+
+/** A broken variant on the wider admissible schedules (issue 9's defects 1-5, reintroduced). */
+const wideVariant = (name: string, variant: () => Variant): SoakClass => ({
+  name: `variant/${name}`,
+  // Their schedules need a rarer coincidence (a short renew's replies lost, a stall in a term).
+  weight: 2,
+  arbitrary: admissibleScenario(WIDE),
+  variant,
+  mustBeClean: false,
+});
+
+export const CLASSES: readonly SoakClass[] = [
+  { name: 'admissible/broad', weight: 4, arbitrary: admissibleScenario(BROAD), mustBeClean: true },
+  { name: 'admissible/contention', weight: 2, arbitrary: admissibleScenario(CONTENTION), mustBeClean: true },
+  { name: 'admissible/wide', weight: 4, arbitrary: admissibleScenario(WIDE), mustBeClean: true },
+  ...CONTROLS.map((a) => ({
+    name: `control/${a}`,
+    weight: 1,
+    arbitrary: breakingScenario(a),
+    mustBeClean: false,
+  })),
+  {
+    name: 'variant/stalled-clock',
+    weight: 1,
+    arbitrary: admissibleScenario(BROAD),
+    variant: (s: Scenario) => stalledClockVariant(s),
+    mustBeClean: false,
+  },
+  {
+    name: 'variant/release-only-answered',
+    weight: 1,
+    arbitrary: admissibleScenario(BROAD),
+    variant: () => releaseOnlyAnsweredVariant(),
+    mustBeClean: false,
+  },
+  wideVariant('renew-bound-ignored', renewBoundIgnoredVariant),
+  wideVariant('unvetted-first-contact', unvettedFirstContactVariant),
+  wideVariant('leader-ignores-deadline', leaderIgnoresDeadlineVariant),
+  wideVariant('ordered-registry', orderedRegistryVariant),
+  wideVariant('keeper-outlives-release', keeperOutlivesReleaseVariant),
+];
+
+export function classNamed(name: string): SoakClass {
+  const klass = CLASSES.find((c) => c.name === name);
+  if (!klass) throw new Error(`no class ${name}; classes: ${CLASSES.map((c) => c.name).join(', ')}`);
+  return klass;
+}
+
+/** The schedule of a class at a seed: `fc.sample` of its arbitrary. */
+export function scenarioOf(klass: SoakClass, seed: number): Scenario {
+  return fc.sample(klass.arbitrary, { seed, numRuns: 1 })[0]!;
+}
+
+export function runClass(klass: SoakClass, scenario: Scenario): Promise<RunResult> {
+  return runScenario(scenario, klass.variant ? { variant: klass.variant(scenario) } : {});
+}
