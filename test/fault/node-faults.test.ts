@@ -1,6 +1,7 @@
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { describe, expect, inject, it } from 'vitest';
 import { formatNodes, LockAcquireError, LockLostError } from '../../src/errors.js';
+import { keeperMarginMs } from '../../src/keeper.js';
 import { eventually, sleep, useFaults } from '../support/fault-hooks.js';
 import { describeViolations, History, violationCount } from '../support/history.js';
 import { recordCalls, type SentCall } from '../support/network.js';
@@ -120,13 +121,22 @@ describe.skipIf(inject('externalNodes'))('nodes that stop (rows 11, 12, 38)', ()
     expect(await eventually(() => keeper.renewals >= 2, 5 * ttl)).toBe(true);
     expect(keeper.signal.aborted).toBe(false);
 
+    // How late this process's timers ran meanwhile: on a loaded host the event loop can stall
+    // longer than the keeper's margin, and a timer cannot fire before the loop runs again.
+    const stalls = monitorEventLoopDelay({ resolution: 10 });
+    stalls.enable();
     await faults.scope.kill(own.set.nodes[2]!);
     expect(await eventually(() => keeper.signal.aborted, 5 * ttl)).toBe(true);
+    stalls.disable();
     const lost = keeper.signal.reason as LockLostError;
     expect(lost).toBeInstanceOf(LockLostError);
     expect(lost.reason).toBe('expired');
     const deadline = lock.deadlineMs;
-    expect(abortedAt).toBeLessThan(deadline);
+    // The watchdog fires a margin (5% of the validity) before the deadline; only a stall longer
+    // than that margin can push the abort past it, and then by no more than the stall (measured
+    // to within the monitor's 10 ms resolution).
+    const stallMs = stalls.max / 1e6 + 10;
+    expect(abortedAt).toBeLessThan(deadline + Math.max(0, stallMs - keeperMarginMs(lock)));
     const renewals = keeper.renewals;
     for (const call of log.filter((c) => c.commands.includes(EXTEND))) expect(call.at).toBeLessThan(deadline);
 
