@@ -94,9 +94,11 @@ export class Nodes {
         );
       }
       endpoints.set(client.endpoint, index);
-      const send: NodeState['send'] = options.coalesce
-        ? sendVia(new NodePipe(client))
-        : (commands) => client.exec(commands);
+      // A cluster node gets no batch script: its keys may lie in different slots (ADR 016).
+      const send: NodeState['send'] =
+        options.coalesce && client.cluster !== true
+          ? sendVia(new NodePipe(client))
+          : (commands) => client.exec(commands);
       return {
         index,
         client,

@@ -1,4 +1,5 @@
 import { type Command, isNoScriptError, type RedisClient } from '../adapter.js';
+import { type IoredisClusterLike, ioredisClusterAdapter } from './ioredis-cluster.js';
 import { endpointOf, evalArgs, replyOf, wire } from './shared.js';
 
 /** The part of an ioredis client (`Redis`) the adapter uses: `call` and `pipeline`. */
@@ -22,15 +23,22 @@ export interface IoredisAdapterOptions {
 }
 
 /**
- * Wrap an ioredis client (not a Cluster). Registers nothing on the client: scripts run with
+ * Wrap an ioredis client. A `Cluster` is one node, handed to {@link ioredisClusterAdapter}. Registers nothing on the client: scripts run with
  * EVALSHA and fall back to EVAL on NOSCRIPT. Several commands for the node go in one pipeline.
  *
  * For quorum use, configure the client never to resend a command after a reconnect:
  * `new Redis({ maxRetriesPerRequest: 0 })` (docs/operations.md). The core bounds every call with
  * its own per-node timeout regardless.
  */
-export function ioredisAdapter(client: IoredisLike, options: IoredisAdapterOptions = {}): RedisClient {
-  if (typeof client?.call !== 'function' || typeof client.pipeline !== 'function') {
+export function ioredisAdapter(
+  input: IoredisLike | IoredisClusterLike,
+  options: IoredisAdapterOptions = {},
+): RedisClient {
+  if ((input as Partial<IoredisClusterLike>)?.isCluster === true) {
+    return ioredisClusterAdapter(input as IoredisClusterLike, options);
+  }
+  const client = input as IoredisLike;
+  if (!isIoredisLike(client)) {
     throw new TypeError(
       'ioredisAdapter(client) needs an ioredis Redis instance (with call() and pipeline())',
     );
@@ -94,4 +102,9 @@ export function ioredisAdapter(client: IoredisLike, options: IoredisAdapterOptio
 
 function isReplyError(error: unknown): error is Error {
   return error instanceof Error && error.name === 'ReplyError';
+}
+
+function isIoredisLike(client: unknown): client is IoredisLike {
+  const c = client as Partial<IoredisLike> | null | undefined;
+  return typeof c?.call === 'function' && typeof c.pipeline === 'function';
 }

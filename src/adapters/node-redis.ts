@@ -1,5 +1,10 @@
 import { type Command, isNoScriptError, type RedisClient } from '../adapter.js';
-import { endpointOf, evalArgs, replyOf, wire } from './shared.js';
+import {
+  isNodeRedisCluster,
+  type NodeRedisClusterLike,
+  nodeRedisClusterAdapter,
+} from './node-redis-cluster.js';
+import { endpointOf, evalArgs, replyOf, errorReplyOrThrow as replyOrThrow, wire } from './shared.js';
 
 /** The part of a node-redis client (`createClient()`) the adapter uses. */
 export interface NodeRedisLike {
@@ -22,8 +27,14 @@ export interface NodeRedisAdapterOptions {
  * together are written in one batch by node-redis's own pipelining.
  *
  * For quorum use, prefer `disableOfflineQueue: true` so a disconnected node fails at once.
+ * A cluster client (`createCluster()`) is one node: see {@link nodeRedisClusterAdapter}.
  */
-export function nodeRedisAdapter(client: NodeRedisLike, options: NodeRedisAdapterOptions = {}): RedisClient {
+export function nodeRedisAdapter(
+  input: NodeRedisLike | NodeRedisClusterLike,
+  options: NodeRedisAdapterOptions = {},
+): RedisClient {
+  if (isNodeRedisCluster(input)) return nodeRedisClusterAdapter(input, options);
+  const client = input as NodeRedisLike;
   if (typeof client?.sendCommand !== 'function') {
     throw new TypeError('nodeRedisAdapter(client) needs a node-redis client (with sendCommand())');
   }
@@ -55,22 +66,6 @@ export function nodeRedisAdapter(client: NodeRedisLike, options: NodeRedisAdapte
       return replies.map((r) => (r as PromiseFulfilledResult<unknown>).value);
     },
   };
-}
-
-/**
- * node-redis error replies are `ErrorReply` instances (v5: `SimpleError extends ErrorReply`): keep
- * them as the command's answer. Checked by class name along the prototype chain, so the adapter
- * imports nothing from the client.
- */
-function replyOrThrow(error: unknown): Error {
-  for (
-    let proto = error instanceof Error ? Object.getPrototypeOf(error) : null;
-    proto;
-    proto = Object.getPrototypeOf(proto)
-  ) {
-    if (proto.constructor?.name === 'ErrorReply') return error as Error;
-  }
-  throw error;
 }
 
 function nodeRedisEndpoint(client: NodeRedisLike): string {
