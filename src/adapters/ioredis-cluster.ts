@@ -4,7 +4,7 @@ import { type ClusterTransport, clusterExec } from './cluster.js';
 
 /** The part of an ioredis `Cluster` the adapter uses. */
 export interface IoredisClusterLike {
-  readonly isCluster: true;
+  readonly isCluster: boolean;
   call(command: string, ...args: string[]): Promise<unknown>;
   nodes(
     role?: 'master' | 'slave' | 'all',

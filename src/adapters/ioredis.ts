@@ -14,6 +14,9 @@ export interface IoredisLike {
     port?: number | undefined;
     db?: number | undefined;
     path?: string | undefined;
+    /** Sentinel mode: the master's name and the sentinels asked for its address. */
+    name?: string | undefined;
+    sentinels?: ReadonlyArray<{ host?: string | undefined; port?: number | undefined }> | null | undefined;
   };
 }
 
@@ -23,7 +26,8 @@ export interface IoredisAdapterOptions {
 }
 
 /**
- * Wrap an ioredis client. A `Cluster` is one node, handed to {@link ioredisClusterAdapter}. Registers nothing on the client: scripts run with
+ * Wrap an ioredis client: a standalone server, or a Sentinel-managed master (`new Redis({ sentinels,
+ * name })`; a failover is detected by its INFO, docs/operations.md). A `Cluster` is one node, handed to {@link ioredisClusterAdapter}. Registers nothing on the client: scripts run with
  * EVALSHA and fall back to EVAL on NOSCRIPT. Several commands for the node go in one pipeline.
  *
  * For quorum use, configure the client never to resend a command after a reconnect:
@@ -44,7 +48,12 @@ export function ioredisAdapter(
     );
   }
   const o = client.options ?? {};
-  const endpoint = options.endpoint ?? endpointOf(o.host, o.port, o.db, o.path);
+  const sentinel = o.sentinels?.[0];
+  const endpoint =
+    options.endpoint ??
+    (sentinel && o.name
+      ? `sentinel:${o.name}@${endpointOf(sentinel.host, sentinel.port ?? 26379, o.db)}`
+      : endpointOf(o.host, o.port, o.db, o.path));
 
   async function one(commands: readonly Command[]): Promise<unknown[]> {
     const command = commands[0]!;

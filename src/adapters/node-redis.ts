@@ -1,4 +1,5 @@
 import { type Command, isNoScriptError, type RedisClient } from '../adapter.js';
+import { InvalidArgumentError } from '../errors.js';
 import {
   isNodeRedisCluster,
   type NodeRedisClusterLike,
@@ -30,10 +31,21 @@ export interface NodeRedisAdapterOptions {
  * A cluster client (`createCluster()`) is one node: see {@link nodeRedisClusterAdapter}.
  */
 export function nodeRedisAdapter(
-  input: NodeRedisLike | NodeRedisClusterLike,
+  input: NodeRedisLike | NodeRedisClusterLike | NodeRedisSentinelLike,
   options: NodeRedisAdapterOptions = {},
 ): RedisClient {
   if (isNodeRedisCluster(input)) return nodeRedisClusterAdapter(input, options);
+  if (isNodeRedisSentinel(input)) {
+    if (typeof options.endpoint !== 'string' || options.endpoint === '') {
+      throw new InvalidArgumentError(
+        'options.endpoint',
+        'a non-empty name for a Sentinel-managed node',
+        options.endpoint,
+        "a node-redis Sentinel client keeps its master name and sentinels private: name the node, e.g. { endpoint: 'sentinel:mymaster@10.0.0.1:26379' }",
+      );
+    }
+    return nodeRedisAdapter(sentinelClient(input), options);
+  }
   const client = input as NodeRedisLike;
   if (typeof client?.sendCommand !== 'function') {
     throw new TypeError('nodeRedisAdapter(client) needs a node-redis client (with sendCommand())');
@@ -66,6 +78,22 @@ export function nodeRedisAdapter(
       return replies.map((r) => (r as PromiseFulfilledResult<unknown>).value);
     },
   };
+}
+
+/** The part of a node-redis Sentinel client (`createSentinel()`) the adapter uses. */
+export interface NodeRedisSentinelLike {
+  sendCommand(isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+  getMasterNode(): unknown;
+}
+
+function isNodeRedisSentinel(client: unknown): client is NodeRedisSentinelLike {
+  const c = client as Partial<NodeRedisSentinelLike> | null;
+  return typeof c?.getMasterNode === 'function' && typeof c.sendCommand === 'function';
+}
+
+/** A Sentinel client seen as one client of the current master: every command goes to the master. */
+function sentinelClient(sentinel: NodeRedisSentinelLike): NodeRedisLike {
+  return { sendCommand: (args) => sentinel.sendCommand(false, args) };
 }
 
 function nodeRedisEndpoint(client: NodeRedisLike): string {
