@@ -45,6 +45,12 @@ export interface RedisClient {
    * own per-node timeout, so an adapter need not, and it must not queue forever on its own.
    */
   exec(commands: readonly Command[]): Promise<Reply[]>;
+  /**
+   * True when the node is a Redis Cluster (one vote for the whole cluster): the core then does
+   * not merge several calls into one batch script, whose keys could lie in different slots
+   * (docs/adr/016-cluster-key-layout.md). Absent for a single server.
+   */
+  readonly cluster?: boolean;
 }
 
 /** True for values that look like a RedisClient adapter. */

@@ -16,6 +16,11 @@ export interface NodeInfo {
   readonly aofEnabled: boolean | undefined;
   /** `role` (from the replication section, when asked for): Redlock wants masters. */
   readonly role?: string | undefined;
+  /**
+   * From the replication section, when asked for: this master was a replica promoted since it
+   * started (`second_repl_offset` is not -1), as a Sentinel or cluster failover leaves it.
+   */
+  readonly promoted?: boolean | undefined;
 }
 
 /** One `name:value` field of an INFO text. */
@@ -39,7 +44,13 @@ export function parseInfo(text: string, previous?: NodeInfo): NodeInfo | undefin
     maxmemoryPolicy: infoField(text, 'maxmemory_policy') ?? previous?.maxmemoryPolicy,
     aofEnabled: aof === undefined ? previous?.aofEnabled : aof === '1',
     role: infoField(text, 'role') ?? previous?.role,
+    promoted: promotedFrom(text) ?? previous?.promoted,
   };
+}
+
+function promotedFrom(text: string): boolean | undefined {
+  const offset = infoField(text, 'second_repl_offset');
+  return offset === undefined ? undefined : offset !== '-1';
 }
 
 /**
@@ -93,6 +104,15 @@ export function persistenceRisk(
 export function roleRisk(info: Pick<NodeInfo, 'role'>): string | undefined {
   if (info.role === undefined || info.role === 'master') return undefined;
   return `role ${info.role}: Redlock needs independent masters, not replicas`;
+}
+
+/**
+ * Why a promoted master may have lost locks, or undefined. Its uptime says nothing about the
+ * promotion, so the uptime guard covers it only in a process that saw the failover happen.
+ */
+export function failoverRisk(info: Pick<NodeInfo, 'promoted' | 'role'>): string | undefined {
+  if (info.promoted !== true || info.role === 'slave') return undefined;
+  return 'a replica promoted to master (a failover): asynchronous replication may have lost lock keys it acknowledged; a Redlock that saw the failover quarantines it for minNodeUptimeMs, a process started after it cannot tell (docs/operations.md, "Failover")';
 }
 
 /** The one-vote-per-server rule, as both the core and doctor word it. */

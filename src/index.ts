@@ -8,7 +8,17 @@ export {
   type Script,
 } from './adapter.js';
 export { type IoredisAdapterOptions, type IoredisLike, ioredisAdapter } from './adapters/ioredis.js';
+export {
+  type IoredisClusterAdapterOptions,
+  type IoredisClusterLike,
+  ioredisClusterAdapter,
+} from './adapters/ioredis-cluster.js';
 export { type NodeRedisAdapterOptions, type NodeRedisLike, nodeRedisAdapter } from './adapters/node-redis.js';
+export {
+  type NodeRedisClusterAdapterOptions,
+  type NodeRedisClusterLike,
+  nodeRedisClusterAdapter,
+} from './adapters/node-redis-cluster.js';
 export {
   type Clock,
   cryptoRandom,

@@ -25,6 +25,10 @@ export interface NodeState extends RoundNode {
   runId: string | undefined;
   /** What the last INFO said, for `Redlock.nodeInfo()` and the guards. */
   info: NodeInfo | undefined;
+  /** Monotonic time of the last INFO read (failover detection). */
+  infoAtMs: number | undefined;
+  /** After a failover seen here: the node does not vote before this monotonic time. */
+  quarantinedUntilMs: number;
 }
 
 /** First contact: identity, eviction policy and persistence. */
@@ -96,9 +100,11 @@ export class Nodes {
         );
       }
       endpoints.set(client.endpoint, index);
-      const send: NodeState['send'] = options.coalesce
-        ? sendVia(new NodePipe(client))
-        : (commands) => client.exec(commands);
+      // A cluster node gets no batch script: its keys may lie in different slots (ADR 016).
+      const send: NodeState['send'] =
+        options.coalesce && client.cluster !== true
+          ? sendVia(new NodePipe(client))
+          : (commands) => client.exec(commands);
       return {
         index,
         client,
@@ -107,6 +113,8 @@ export class Nodes {
         identity: 'unknown',
         runId: undefined,
         info: undefined,
+        infoAtMs: undefined,
+        quarantinedUntilMs: 0,
       };
     });
     this.quorum = quorumOf(clients.length);
@@ -205,13 +213,36 @@ export class Nodes {
       };
     }
     const first = node.identity !== 'known';
+    const now = this.#runtime.clock.now();
+    if (!first && info.runId !== node.runId && failedOver(info, now - (node.infoAtMs ?? now))) {
+      this.#failover(node, info, now);
+    }
     node.runId = info.runId;
     node.identity = 'known';
     node.info = info;
+    node.infoAtMs = now;
     if (first) this.#warnFirst(node, info);
-    return oldEnough(info, this.#options.minNodeUptimeMs)
+    return oldEnough(info, this.#options.minNodeUptimeMs) && now >= node.quarantinedUntilMs
       ? undefined
       : { outcome: 'quarantined', yes: false };
+  }
+
+  /**
+   * Another server, already running before our previous contact, now answers for this node: a
+   * failover (Sentinel, or inside a cluster). Replication is asynchronous, so the promoted master
+   * may lack lock keys it acknowledged: treated like a restart without persistence, its votes do
+   * not count for `minNodeUptimeMs` from now (docs/operations.md, "Failover").
+   */
+  #failover(node: NodeState, info: NodeInfo, now: number): void {
+    const min = this.#options.minNodeUptimeMs;
+    node.quarantinedUntilMs = now + min;
+    process.emitWarning(
+      `node ${node.index} (${node.endpoint}) now answers from another server (run_id ${info.runId.slice(0, 8)}..., was ${node.runId?.slice(0, 8)}...): a failover, which may have lost lock keys; ` +
+        (min > 0
+          ? `its votes do not count for minNodeUptimeMs (${min} ms)`
+          : 'set minNodeUptimeMs to the longest TTL so that its votes wait until every lock it lost has expired'),
+      { code: 'QUORUMLOCK_FAILOVER' },
+    );
   }
 
   /** On first contact: the same server as another node, eviction, persistence (R1, R14). */
@@ -247,6 +278,15 @@ export class Nodes {
       { code: 'QUORUMLOCK_INFO_REFUSED' },
     );
   }
+}
+
+/**
+ * A new run_id from a server whose uptime began before our previous INFO (`sinceMs` ago) is
+ * not this node restarted (the uptime guard covers that) but another server: a failover.
+ * `uptime_in_seconds` can read up to 1 s ahead, so one second less is counted.
+ */
+function failedOver(info: NodeInfo, sinceMs: number): boolean {
+  return info.uptimeSeconds === undefined || (info.uptimeSeconds - 1) * 1000 > sinceMs;
 }
 
 function sendVia(pipe: NodePipe): NodeState['send'] {

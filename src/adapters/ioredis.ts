@@ -1,4 +1,5 @@
 import { type Command, isNoScriptError, type RedisClient } from '../adapter.js';
+import { type IoredisClusterLike, ioredisClusterAdapter } from './ioredis-cluster.js';
 import { endpointOf, evalArgs, replyOf, wire } from './shared.js';
 
 /** The part of an ioredis client (`Redis`) the adapter uses: `call` and `pipeline`. */
@@ -19,6 +20,9 @@ export interface IoredisLike {
     port?: number | undefined;
     db?: number | undefined;
     path?: string | undefined;
+    /** Sentinel mode: the master's name and the sentinels asked for its address. */
+    name?: string | undefined;
+    sentinels?: ReadonlyArray<{ host?: string | undefined; port?: number | undefined }> | null | undefined;
   };
 }
 
@@ -29,21 +33,34 @@ export interface IoredisAdapterOptions {
 }
 
 /**
- * Wrap an ioredis client (not a Cluster). Registers nothing on the client: scripts run with
+ * Wrap an ioredis client: a standalone server, or a Sentinel-managed master (`new Redis({ sentinels,
+ * name })`; a failover is detected by its INFO, docs/operations.md). A `Cluster` is one node, handed to {@link ioredisClusterAdapter}. Registers nothing on the client: scripts run with
  * EVALSHA and fall back to EVAL on NOSCRIPT. Several commands for the node go in one pipeline.
  *
  * For quorum use, configure the client never to resend a command after a reconnect:
  * `new Redis({ maxRetriesPerRequest: 0 })` (docs/operations.md). The core bounds every call with
  * its own per-node timeout regardless.
  */
-export function ioredisAdapter(client: IoredisLike, options: IoredisAdapterOptions = {}): RedisClient {
-  if (typeof client?.call !== 'function' || typeof client.pipeline !== 'function') {
+export function ioredisAdapter(
+  input: IoredisLike | IoredisClusterLike,
+  options: IoredisAdapterOptions = {},
+): RedisClient {
+  if ((input as Partial<IoredisClusterLike>)?.isCluster === true) {
+    return ioredisClusterAdapter(input as IoredisClusterLike, options);
+  }
+  const client = input as IoredisLike;
+  if (!isIoredisLike(client)) {
     throw new TypeError(
       'ioredisAdapter(client) needs an ioredis Redis instance (with call() and pipeline())',
     );
   }
   const o = client.options ?? {};
-  const endpoint = options.endpoint ?? endpointOf(o.host, o.port, o.db, o.path);
+  const sentinel = o.sentinels?.[0];
+  const endpoint =
+    options.endpoint ??
+    (sentinel && o.name
+      ? `sentinel:${o.name}@${endpointOf(sentinel.host, sentinel.port ?? 26379, o.db)}`
+      : endpointOf(o.host, o.port, o.db, o.path));
 
   async function one(commands: readonly Command[]): Promise<unknown[]> {
     const command = commands[0]!;
@@ -129,4 +146,9 @@ class ConnectionClosedError extends Error {
 
 function isReplyError(error: unknown): error is Error {
   return error instanceof Error && error.name === 'ReplyError';
+}
+
+function isIoredisLike(client: unknown): client is IoredisLike {
+  const c = client as Partial<IoredisLike> | null | undefined;
+  return typeof c?.call === 'function' && typeof c.pipeline === 'function';
 }

@@ -1,5 +1,11 @@
 import { type Command, isNoScriptError, type RedisClient } from '../adapter.js';
-import { endpointOf, evalArgs, replyOf, wire } from './shared.js';
+import { InvalidArgumentError } from '../errors.js';
+import {
+  isNodeRedisCluster,
+  type NodeRedisClusterLike,
+  nodeRedisClusterAdapter,
+} from './node-redis-cluster.js';
+import { endpointOf, evalArgs, replyOf, errorReplyOrThrow as replyOrThrow, wire } from './shared.js';
 
 /** The part of a node-redis client (`createClient()`) the adapter uses. */
 export interface NodeRedisLike {
@@ -24,8 +30,25 @@ export interface NodeRedisAdapterOptions {
  * together are written in one batch by node-redis's own pipelining.
  *
  * For quorum use, prefer `disableOfflineQueue: true` so a disconnected node fails at once.
+ * A cluster client (`createCluster()`) is one node: see {@link nodeRedisClusterAdapter}.
  */
-export function nodeRedisAdapter(client: NodeRedisLike, options: NodeRedisAdapterOptions = {}): RedisClient {
+export function nodeRedisAdapter(
+  input: NodeRedisLike | NodeRedisClusterLike | NodeRedisSentinelLike,
+  options: NodeRedisAdapterOptions = {},
+): RedisClient {
+  if (isNodeRedisCluster(input)) return nodeRedisClusterAdapter(input, options);
+  if (isNodeRedisSentinel(input)) {
+    if (typeof options.endpoint !== 'string' || options.endpoint === '') {
+      throw new InvalidArgumentError(
+        'options.endpoint',
+        'a non-empty name for a Sentinel-managed node',
+        options.endpoint,
+        "a node-redis Sentinel client keeps its master name and sentinels private: name the node, e.g. { endpoint: 'sentinel:mymaster@10.0.0.1:26379' }",
+      );
+    }
+    return nodeRedisAdapter(sentinelClient(input), options);
+  }
+  const client = input as NodeRedisLike;
   if (typeof client?.sendCommand !== 'function') {
     throw new TypeError('nodeRedisAdapter(client) needs a node-redis client (with sendCommand())');
   }
@@ -59,20 +82,20 @@ export function nodeRedisAdapter(client: NodeRedisLike, options: NodeRedisAdapte
   };
 }
 
-/**
- * node-redis error replies are `ErrorReply` instances (v5: `SimpleError extends ErrorReply`): keep
- * them as the command's answer. Checked by class name along the prototype chain, so the adapter
- * imports nothing from the client.
- */
-function replyOrThrow(error: unknown): Error {
-  for (
-    let proto = error instanceof Error ? Object.getPrototypeOf(error) : null;
-    proto;
-    proto = Object.getPrototypeOf(proto)
-  ) {
-    if (proto.constructor?.name === 'ErrorReply') return error as Error;
-  }
-  throw error;
+/** The part of a node-redis Sentinel client (`createSentinel()`) the adapter uses. */
+export interface NodeRedisSentinelLike {
+  sendCommand(isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+  getMasterNode(): unknown;
+}
+
+function isNodeRedisSentinel(client: unknown): client is NodeRedisSentinelLike {
+  const c = client as Partial<NodeRedisSentinelLike> | null;
+  return typeof c?.getMasterNode === 'function' && typeof c.sendCommand === 'function';
+}
+
+/** A Sentinel client seen as one client of the current master: every command goes to the master. */
+function sentinelClient(sentinel: NodeRedisSentinelLike): NodeRedisLike {
+  return { sendCommand: (args) => sentinel.sendCommand(false, args) };
 }
 
 function nodeRedisEndpoint(client: NodeRedisLike): string {

@@ -63,3 +63,19 @@ export function endpointOf(host: unknown, port: unknown, db: unknown, path?: unk
   if (typeof path === 'string' && path) return `${path}/${db ?? 0}`;
   return `${typeof host === 'string' && host ? host : 'localhost'}:${port ?? 6379}/${db ?? 0}`;
 }
+
+/**
+ * node-redis error replies are `ErrorReply` instances (v5: `SimpleError extends ErrorReply`): keep
+ * them as the command's answer. Checked by class name along the prototype chain, so the adapter
+ * imports nothing from the client. Anything else is a failed call, thrown again.
+ */
+export function errorReplyOrThrow(error: unknown): Error {
+  for (
+    let proto = error instanceof Error ? Object.getPrototypeOf(error) : null;
+    proto;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    if (proto.constructor?.name === 'ErrorReply') return error as Error;
+  }
+  throw error;
+}

@@ -1,4 +1,4 @@
-import { evictionRisk, parseInfo, persistenceRisk, roleRisk, sameServer } from '../guards.js';
+import { evictionRisk, failoverRisk, parseInfo, persistenceRisk, roleRisk, sameServer } from '../guards.js';
 import { quorumOf } from '../validity.js';
 
 /** What `quorumlock doctor` learned from one node. */
@@ -64,6 +64,8 @@ export function diagnose(
     else runIds.set(info.runId, node);
     const role = roleRisk(info);
     if (role) add(node, 'fail', 'independent', role);
+    const failover = failoverRisk(info);
+    if (failover) add(node, 'warn', 'failover', failover);
     const eviction = evictionRisk(info);
     if (eviction) add(node, 'fail', 'eviction', eviction);
     else add(node, 'ok', 'eviction', 'maxmemory-policy noeviction');
