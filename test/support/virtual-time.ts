@@ -65,21 +65,7 @@ export class VirtualTime implements Clock, Timers {
    * after `maxSteps` timer firings, so a livelock is a test failure, not a hang.
    */
   async run<T>(promise: Promise<T>, maxSteps = 100_000): Promise<T> {
-    let done = false;
-    const settled = promise.finally(() => {
-      done = true;
-    });
-    settled.catch(() => {});
-    for (let step = 0; step < maxSteps; step++) {
-      await flushMicrotasks();
-      if (done) return promise;
-      if (!this.fireNext()) {
-        await flushMicrotasks();
-        if (done) return promise;
-        throw new Error('VirtualTime.run: the promise is stuck with no timer left to fire');
-      }
-    }
-    throw new Error(`VirtualTime.run: not settled after ${maxSteps} timer firings`);
+    return settle('VirtualTime.run', promise, () => this.fireNext(), maxSteps);
   }
 
   /** Fire every timer, including ones scheduled while firing (bounded). */
@@ -90,6 +76,35 @@ export class VirtualTime implements Clock, Timers {
     }
     throw new Error(`VirtualTime.drain: timers still pending after ${maxSteps} firings`);
   }
+}
+
+/**
+ * The one "run until settled" loop (VirtualTime.run, the simulation's world): flush microtasks;
+ * if `promise` has settled, return it; else take one `step` (fire a timer, release a scheduled
+ * message) and go round again. A step that finds nothing to do means the promise is stuck.
+ * Bounded by `maxSteps`, so a livelock fails instead of hanging.
+ */
+export async function settle<T>(
+  what: string,
+  promise: Promise<T>,
+  step: () => boolean | Promise<boolean>,
+  maxSteps: number,
+): Promise<T> {
+  let done = false;
+  const settled = promise.finally(() => {
+    done = true;
+  });
+  settled.catch(() => {});
+  for (let i = 0; i < maxSteps; i++) {
+    await flushMicrotasks();
+    if (done) return promise;
+    if (!(await step())) {
+      await flushMicrotasks();
+      if (done) return promise;
+      throw new Error(`${what}: stuck with nothing left to run`);
+    }
+  }
+  throw new Error(`${what}: not settled after ${maxSteps} steps`);
 }
 
 /** Let every queued microtask (and the ones they queue) run. */

@@ -1,7 +1,7 @@
 import type fc from 'fast-check';
 import type { VirtualTime } from '../virtual-time.js';
+import { settle } from '../virtual-time.js';
 import type { Carrier, SimLink } from './link.js';
-import { settle } from './settle.js';
 
 /**
  * Messages whose arrival order fast-check's scheduler chooses: every request's arrival at its

@@ -3,12 +3,11 @@ import type { Clock, Runtime } from '../../../src/clock.js';
 import type { RedlockOptions } from '../../../src/options.js';
 import { Redlock } from '../../../src/redlock.js';
 import { parseAcquireReply } from '../../../src/scripts/index.js';
-import { seededRandom, VirtualTime, virtualRuntime } from '../virtual-time.js';
+import { seededRandom, settle, VirtualTime, virtualRuntime } from '../virtual-time.js';
 import { History } from './history.js';
 import { type Carrier, SimLink, timedCarrier } from './link.js';
 import { lockValueOf, operationReplies, operationsOf } from './operations.js';
 import { SimProcess } from './process.js';
-import { settle } from './settle.js';
 import { SimNode } from './sim-node.js';
 
 /** A 32-bit seed for one part of a run (a link, a client), derived from the run's seed. */
