@@ -22,6 +22,8 @@ export interface CellParams {
 
 export interface ContentionParams {
   readonly workers: number;
+  /** Holders allowed at once (a semaphore's permits); more is an exclusion violation. @default 1 */
+  readonly permits?: number;
   readonly holdMs: number;
   readonly retry: Extract<RetryPlan, { kind: 'retry' }>;
 }
@@ -361,7 +363,7 @@ async function contentionWorker(
       }
     }
     s.wantingSince[index] = Number.NaN;
-    if (s.holders++ > 0) s.violations++;
+    if (s.holders++ >= (c.permits ?? 1)) s.violations++;
     s.total++;
     if (!s.stopped) {
       s.perWorker[index]!++;
