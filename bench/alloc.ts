@@ -8,10 +8,12 @@
  * A companion of profile.ts (CPU): allocation drives GC time and the p99 of the sequential rows.
  */
 import { Session } from 'node:inspector/promises';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { ioredisAdapter, Redlock } from '../dist/index.js';
+import type * as Quorumlock from '../src/index.js';
 import { NodeSet } from '../tools/nodes.js';
+import { distProblem, QUORUMLOCK_DIST } from './contenders/quorumlock.js';
 
 interface SampledNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -21,6 +23,9 @@ interface SampledNode {
 
 const { values } = parseArgs({ options: { ops: { type: 'string', default: '5000' } } });
 const ops = Number(values.ops);
+const problem = distProblem();
+if (problem !== undefined) throw new Error(problem);
+const { ioredisAdapter, Redlock } = (await import(pathToFileURL(QUORUMLOCK_DIST).href)) as typeof Quorumlock;
 const set = await NodeSet.start(5, { persistence: 'none' });
 const clients = set.addresses.map((address) => {
   const [host, port] = address.split(':');
