@@ -4,6 +4,8 @@ import { extendScript, repairScript } from './extend.js';
 import { claimScript, initFenceScript } from './fencing.js';
 import { inspectScript } from './inspect.js';
 import { releaseScript } from './release.js';
+import { rwReadScript, rwWriteScript } from './rwlock.js';
+import { semAcquireScript, semExtendScript, semReleaseScript } from './semaphore.js';
 
 /** The scripts one batch call can carry, by 1-based index in the batch script's table. */
 export const BATCHABLE: readonly Script[] = [
@@ -14,6 +16,11 @@ export const BATCHABLE: readonly Script[] = [
   claimScript,
   initFenceScript,
   inspectScript,
+  semAcquireScript,
+  semExtendScript,
+  semReleaseScript,
+  rwReadScript,
+  rwWriteScript,
 ];
 
 /**
