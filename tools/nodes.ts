@@ -132,7 +132,7 @@ export function exitOf(child: ChildProcess): Promise<void> {
 }
 
 /** Resolves true if `exited` settles within `ms`, false otherwise; leaves no timer behind. */
-async function settlesWithin(exited: Promise<void>, ms: number): Promise<boolean> {
+export async function settlesWithin(exited: Promise<void>, ms: number): Promise<boolean> {
   const timeout = new AbortController();
   const timedOut = sleep(ms, false, { signal: timeout.signal }).catch(() => false);
   const result = await Promise.race([exited.then(() => true), timedOut]);
@@ -299,7 +299,7 @@ let safetyNetInstalled = false;
  * SIGKILL our still-running nodes when this process exits, or when it gets SIGTERM (how Vitest
  * stops its workers, which skips 'exit'). A safety net only: tests dispose their nodes.
  */
-function track(pid: number, exited: Promise<void>): void {
+export function track(pid: number, exited: Promise<void>): void {
   livePids.add(pid);
   void exited.then(() => livePids.delete(pid));
   if (safetyNetInstalled) return;
