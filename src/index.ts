@@ -82,4 +82,5 @@ export {
   Semaphore,
   type SemaphoreOptions,
 } from './semaphore.js';
+export { keyOf, MAX_KEY_BYTES } from './keys.js';
 export { MIN_VALIDITY_MS, minTtlMs } from './validity.js';

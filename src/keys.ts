@@ -1,15 +1,38 @@
+import { createHash } from 'node:crypto';
+
 /**
- * Key layout: the Redis key of a resource is `keyPrefix + resource`. A fencing counter's key
- * carries a NUL character, which no lock key may contain (resources and keyPrefix refuse it), so
- * no resource name can ever produce a counter's key (docs/fencing.md, "The counter's key").
+ * Key layout: the Redis key of a resource is `keyPrefix + resource`, or, when that would be
+ * longer than MAX_KEY_BYTES, `keyPrefix + NUL + "sha256:" + the SHA-256 of the resource`
+ * (base64url). A fencing counter's key carries a NUL character too, which no resource or prefix
+ * may contain, so no resource name can ever produce a counter's key or a hashed key
+ * (docs/fencing.md, "The counter's key"; docs/operations.md, "Long resource names").
  */
 
 /** The one character no lock key may contain. */
 export const RESERVED = '\u0000';
 
+/** The longest key, in UTF-8 bytes, stored as it is; a longer one is stored hashed. */
+export const MAX_KEY_BYTES = 512;
+
+/** The Redis key of one resource: as it is, or hashed when it is too long. */
+export function keyOf(prefix: string, resource: string): string {
+  const key = prefix + resource;
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short keys need no byte count.
+  if (key.length * 3 <= MAX_KEY_BYTES || Buffer.byteLength(key) <= MAX_KEY_BYTES) return key;
+  return `${prefix}${RESERVED}sha256:${createHash('sha256').update(resource).digest('base64url')}`;
+}
+
 /** The Redis keys of `resources`. */
 export function keysOf(prefix: string, resources: readonly string[]): readonly string[] {
-  return prefix ? resources.map((r) => prefix + r) : resources;
+  let keys: string[] | undefined;
+  for (let i = 0; i < resources.length; i++) {
+    const key = keyOf(prefix, resources[i]!);
+    if (key !== resources[i]) {
+      keys ??= resources.slice(0, i);
+      keys.push(key);
+    } else keys?.push(key);
+  }
+  return keys ?? resources;
 }
 
 /** The fencing counter of a lock key: the key, NUL, then `fence`. No TTL. */

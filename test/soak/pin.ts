@@ -19,6 +19,8 @@ function option(argv: readonly string[], name: string): string | undefined {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const klass = classNamed(argv[0] ?? '');
+  if (klass.runSeed)
+    throw new Error(`${klass.name} runs its own seeded schedules: replay one with npm run soak -- --replay`);
   const seed = Number(option(argv, 'seed') ?? 1);
   const runs = Number(option(argv, 'runs') ?? 1_000);
   const shrinkMs = Number(option(argv, 'shrink-seconds') ?? 30) * 1_000;

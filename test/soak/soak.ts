@@ -13,6 +13,7 @@ import {
   CLASSES,
   classNamed,
   runClass as run,
+  runSeed,
   type SoakClass,
   scenarioOf,
 } from '../support/simulation/classes.js';
@@ -47,7 +48,10 @@ async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   if (args.replay) {
     const klass = classNamed(args.replay.name);
-    console.log(describeRun(await run(klass, scenarioOf(klass, args.replay.seed)), 2_000));
+    if (klass.runSeed) {
+      const { violations } = await klass.runSeed(args.replay.seed);
+      console.log(violations.map((v) => `${v.kind}: ${v.detail}`).join('\n') || 'no violation');
+    } else console.log(describeRun(await run(klass, scenarioOf(klass, args.replay.seed)), 2_000));
     return 0;
   }
   if (!(args.seconds > 0)) throw new Error('--minutes or --seconds must be a positive number');
@@ -68,9 +72,8 @@ async function main(): Promise<number> {
   for (let i = 0; performance.now() < until; i++) {
     const klass = cycle[i % cycle.length]!;
     const seed = (args.seed + i) | 0;
-    const scenario = scenarioOf(klass, seed);
     const t0 = performance.now();
-    const result = await run(klass, scenario);
+    const result = await runSeed(klass, seed);
     const tally = tallies.get(klass.name)!;
     tally.ms += performance.now() - t0;
     tally.schedules++;
@@ -85,7 +88,8 @@ async function main(): Promise<number> {
       console.log(
         `\nVIOLATION in ${klass.name}, seed ${seed} (replay: npm run soak -- --replay ${klass.name} ${seed})`,
       );
-      console.log(describeRun(result, 200));
+      if ('world' in result) console.log(describeRun(result as Parameters<typeof describeRun>[0], 200));
+      else console.log(result.violations.map((v) => `${v.kind}: ${v.detail}`).join('\n'));
     }
     if (performance.now() >= nextReport) {
       nextReport += 10_000;

@@ -1,5 +1,13 @@
 import fc from 'fast-check';
+import {
+  describeExcess,
+  describeWriterOverlaps,
+  findExcess,
+  findWriterOverlaps,
+} from '../primitive-checkers.js';
 import { admissibleScenario, BROAD, breakingScenario, CONTENTION, WIDE } from './arbitraries.js';
+import { PrimitiveSim, readWriteSchedule, semaphoreSchedule } from './primitives.js';
+import type { Violation } from './record.js';
 import { type RunResult, runScenario, type Variant } from './run.js';
 import type { Assumption, Scenario } from './scenario.js';
 import {
@@ -21,6 +29,40 @@ export interface SoakClass {
   readonly variant?: (scenario: Scenario) => Variant;
   /** Admissible with the real Redlock: any violation not matching a known bug fails the soak. */
   readonly mustBeClean: boolean;
+  /**
+   * A class that is not a lock scenario (the semaphore, the read-write lock): runs its own
+   * seeded schedule instead of `arbitrary` and `runScenario`.
+   */
+  readonly runSeed?: (seed: number) => Promise<SeedResult>;
+}
+
+/** What one schedule of a class found: its violations, and how much it did. */
+export interface SeedResult {
+  readonly violations: readonly Violation[];
+  readonly stats: { readonly operations: number; readonly nodeCalls: number };
+}
+
+/** The semaphore's seeded schedule: never more than `permits` holders in overlapping windows. */
+async function semaphoreSeed(seed: number): Promise<SeedResult> {
+  const permits = (Math.abs(seed) % 3) + 1;
+  const sim = new PrimitiveSim({ seed });
+  await semaphoreSchedule(sim, permits);
+  const excess = findExcess(sim.windows, permits);
+  return {
+    violations: excess.length > 0 ? [{ kind: 'S1', detail: describeExcess(excess) }] : [],
+    stats: { operations: sim.windows.length, nodeCalls: 0 },
+  };
+}
+
+/** The read-write lock's seeded schedule: a writer overlaps nobody. */
+async function readWriteSeed(seed: number): Promise<SeedResult> {
+  const sim = new PrimitiveSim({ seed });
+  await readWriteSchedule(sim);
+  const overlaps = findWriterOverlaps(sim.windows);
+  return {
+    violations: overlaps.length > 0 ? [{ kind: 'S1', detail: describeWriterOverlaps(overlaps) }] : [],
+    stats: { operations: sim.windows.length, nodeCalls: 0 },
+  };
 }
 
 const CONTROLS: readonly Assumption[] = [
@@ -71,6 +113,20 @@ export const CLASSES: readonly SoakClass[] = [
   wideVariant('leader-ignores-deadline', leaderIgnoresDeadlineVariant),
   wideVariant('ordered-registry', orderedRegistryVariant),
   wideVariant('keeper-outlives-release', keeperOutlivesReleaseVariant),
+  {
+    name: 'admissible/semaphore',
+    weight: 1,
+    arbitrary: admissibleScenario(BROAD),
+    runSeed: semaphoreSeed,
+    mustBeClean: true,
+  },
+  {
+    name: 'admissible/rwlock',
+    weight: 1,
+    arbitrary: admissibleScenario(BROAD),
+    runSeed: readWriteSeed,
+    mustBeClean: true,
+  },
 ];
 
 export function classNamed(name: string): SoakClass {
@@ -82,6 +138,11 @@ export function classNamed(name: string): SoakClass {
 /** The schedule of a class at a seed: `fc.sample` of its arbitrary. */
 export function scenarioOf(klass: SoakClass, seed: number): Scenario {
   return fc.sample(klass.arbitrary, { seed, numRuns: 1 })[0]!;
+}
+
+/** Run one schedule of a class at a seed: its own schedule, or the lock scenario of its arbitrary. */
+export function runSeed(klass: SoakClass, seed: number): Promise<SeedResult> {
+  return klass.runSeed ? klass.runSeed(seed) : runClass(klass, scenarioOf(klass, seed));
 }
 
 export function runClass(klass: SoakClass, scenario: Scenario): Promise<RunResult> {
