@@ -1,4 +1,18 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+/**
+ * The pure and in-memory tests: no redis-server, virtual time. Exported so the mutation run
+ * (vitest.mutation.config.ts) runs exactly this project rather than a copy of it.
+ */
+export const unitProject = {
+  test: {
+    name: 'unit',
+    include: ['test/unit/**/*.test.ts', 'test/property/**/*.test.ts', 'test/contracts/memory.test.ts'],
+    setupFiles: ['test/support/setup.ts'],
+    sequence: { groupOrder: 0 },
+    testTimeout: 60_000,
+  },
+} satisfies TestProjectInlineConfiguration;
 
 /**
  * Two projects: pure and in-memory tests run in parallel first; tests against real redis-server
@@ -9,15 +23,7 @@ export default defineConfig({
   test: {
     dangerouslyIgnoreUnhandledErrors: false,
     projects: [
-      {
-        test: {
-          name: 'unit',
-          include: ['test/unit/**/*.test.ts', 'test/property/**/*.test.ts', 'test/contracts/memory.test.ts'],
-          setupFiles: ['test/support/setup.ts'],
-          sequence: { groupOrder: 0 },
-          testTimeout: 60_000,
-        },
-      },
+      unitProject,
       {
         test: {
           name: 'integration',
