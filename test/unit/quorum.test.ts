@@ -191,8 +191,8 @@ describe('runRound: the vote (R3, R5)', () => {
       latencyMs: 0,
       counter: 7,
     });
-    expect(thrown).toMatchObject({ outcome: 'error', error: { message: 'closed' } });
-    expect(rejected).toMatchObject({ outcome: 'error', error: { message: 'no reason' } });
+    expect(thrown).toMatchObject({ outcome: 'error', latencyMs: 0, error: { message: 'closed' } });
+    expect(rejected).toMatchObject({ outcome: 'error', latencyMs: 0, error: { message: 'no reason' } });
     expect(r.time.pendingTimers).toBe(0);
   });
 
@@ -284,6 +284,19 @@ describe('runRound: vetting and one vote per server (R1)', () => {
     expect(result.nodes[0]!.error?.message).toBe(
       'same server (run_id a) as node 2: its second vote is ignored',
     );
+  });
+
+  it('names no first node ("?") when the first node’s server is no longer known (it restarted)', async () => {
+    let asked = 0;
+    const vetting: Vetting<RoundNode> = {
+      ...NO_VETTING,
+      serverOf: (node) => (node.index === 0 ? (asked++ === 0 ? 'a' : 'a2') : 'a'),
+    };
+    const r = setup(2, { vetting, mode: 'all' });
+    await r.answer(0, 'yes');
+    await r.answer(1, 'yes');
+    const result = await r.time.run(r.round);
+    expect(result.nodes[1]!.error?.message).toBe('same server (run_id a) as node ?: its second vote is ignored');
   });
 
   it('a duplicate is no vote: two nodes of one server cannot make a quorum of 3', async () => {
