@@ -296,7 +296,9 @@ describe('runRound: vetting and one vote per server (R1)', () => {
     await r.answer(0, 'yes');
     await r.answer(1, 'yes');
     const result = await r.time.run(r.round);
-    expect(result.nodes[1]!.error?.message).toBe('same server (run_id a) as node ?: its second vote is ignored');
+    expect(result.nodes[1]!.error?.message).toBe(
+      'same server (run_id a) as node ?: its second vote is ignored',
+    );
   });
 
   it('a duplicate is no vote: two nodes of one server cannot make a quorum of 3', async () => {
