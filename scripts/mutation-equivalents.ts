@@ -17,6 +17,59 @@ export interface Equivalent {
 
 export const EQUIVALENT: readonly Equivalent[] = [
   {
+    file: 'src/keeper.ts',
+    line: 111,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: 'if (this.#stopped) return;',
+    reason:
+      'in #arm: every caller (the constructor on a live lease, #after, #retrySoon) has just checked that the keeper is not stopped',
+  },
+  {
+    file: 'src/keeper.ts',
+    line: 120,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: 'if (this.#stopped) return;',
+    reason:
+      'in #armWatchdog: called from #arm after its own check, or by the lease, which forgets the watcher when the keeper stops or loses',
+  },
+  {
+    file: 'src/keeper.ts',
+    line: 135,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: 'if (this.#stopped || this.#inFlight) return;',
+    reason:
+      "in #renew: its timer is cleared on stop and loss, and armed again only from the settled renew's handler, whose timer cannot fire before the .finally that clears #inFlight",
+  },
+  {
+    file: 'src/keeper.ts',
+    line: 135,
+    mutator: 'LogicalOperator',
+    replacement: 'this.#stopped && this.#inFlight',
+    code: 'if (this.#stopped || this.#inFlight) return;',
+    reason: 'as above: neither condition can hold when the renew timer fires',
+  },
+  {
+    file: 'src/keeper.ts',
+    line: 169,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: 'if (this.#stopped) return;',
+    reason:
+      'in #retrySoon: #arm, which it calls, returns on a stopped keeper after clearing the (already cleared) timers',
+  },
+  {
+    file: 'src/keeper.ts',
+    line: 174,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: 'if (this.#stopped) return;',
+    reason:
+      'in #lose: its callers cannot run once stopped (the watcher is forgotten, the watchdog cleared, #after checks first)',
+  },
+  {
     file: 'src/quorum.ts',
     line: 75,
     mutator: 'ArrayDeclaration',

@@ -267,6 +267,19 @@ describe('LeaseKeeper limits, release and stop (R11)', () => {
     expect(s.keeper.signal.aborted).toBe(false);
   });
 
+  it('never resumes once lost: a renew answered after the loss arms nothing', async () => {
+    const s = setup();
+    await s.until(() => s.calls.length === 1);
+    // The renew hangs past the watchdog: lost a margin before the deadline.
+    await s.until(() => s.lostAt() !== undefined);
+    expect(s.reason()).toBe('expired');
+    await s.grant(s.calls[0]!);
+    expect(s.keeper.renewals).toBe(0);
+    expect(s.time.pendingTimers).toBe(0);
+    await s.time.drain();
+    expect(s.calls).toHaveLength(1);
+  });
+
   it('stop() before any renew arms nothing and resolves at once', async () => {
     const s = setup();
     await s.keeper.stop();
