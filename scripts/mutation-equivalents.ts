@@ -17,6 +17,24 @@ export interface Equivalent {
 
 export const EQUIVALENT: readonly Equivalent[] = [
   {
+    file: 'src/leader.ts',
+    line: 160,
+    mutator: 'ObjectLiteral',
+    replacement: '{}',
+    code: "signal.addEventListener('abort', onStop, { once: true });",
+    reason:
+      'the listener is removed right after the race, whichever side won, and the stop signal aborts once',
+  },
+  {
+    file: 'src/leader.ts',
+    line: 160,
+    mutator: 'BooleanLiteral',
+    replacement: 'false',
+    code: "signal.addEventListener('abort', onStop, { once: true });",
+    reason:
+      'the listener is removed right after the race, whichever side won, and the stop signal aborts once',
+  },
+  {
     file: 'src/keeper.ts',
     line: 111,
     mutator: 'ConditionalExpression',

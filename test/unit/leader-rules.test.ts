@@ -1,5 +1,11 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
-import { type AttemptReport, ElectionStoppedError, LockLostError } from '../../src/errors.js';
+import {
+  type AttemptReport,
+  ElectionStoppedError,
+  type InvalidArgumentError,
+  LockLostError,
+} from '../../src/errors.js';
 import type { KeepOptions, LeaseKeeper } from '../../src/keeper.js';
 import { LeaderElection, type LeaderHost, type LeaderOptions } from '../../src/leader.js';
 import { Lease } from '../../src/lease.js';
@@ -116,6 +122,13 @@ describe('LeaderElection campaign rounds', () => {
     await stop(s);
   });
 
+  it('passes a strategy’s answer that is not a number on, for the acquisition to refuse', async () => {
+    const s = setup({ retryStrategy: (() => '-1') as unknown as RetryStrategy });
+    await flushMicrotasks();
+    expect(s.acquires[0]!.strategy(1, context(0.5))).toBe('-1');
+    await stop(s);
+  });
+
   it('a term: keeps the lock with the ttl, resolves elected() and calls onElected with the term', async () => {
     const elected: Array<[AbortSignal, Lock]> = [];
     const s = setup({ onElected: (signal, lock) => elected.push([signal, lock]) });
@@ -177,6 +190,8 @@ describe('LeaderElection campaign rounds', () => {
     expect(s.released).toEqual([]);
     expect(s.keepers[0]!.stopped).toBe(1);
     expect(s.acquires).toHaveLength(2);
+    // The ended term left no listener on the campaign's stop signal.
+    expect(getEventListeners(s.acquires[1]!.signal, 'abort')).toHaveLength(0);
     // A second term.
     s.acquires[1]!.resolve(s.lockWith(2_968));
     await flushMicrotasks();
@@ -202,6 +217,17 @@ describe('LeaderElection endings', () => {
     expect(onError).not.toHaveBeenCalled();
     await expect(s.election.elected()).rejects.toBe(error);
     expect(s.acquires).toHaveLength(1);
+  });
+
+  it('an acquisition that fails for another reason after stop() still ends as stopped', async () => {
+    const onError = vi.fn();
+    const s = setup({ onError });
+    await flushMicrotasks();
+    const stopping = s.election.stop();
+    s.acquires[0]!.reject(new Error('connection closed'));
+    await stopping;
+    await expect(s.election.elected()).rejects.toBeInstanceOf(ElectionStoppedError);
+    expect(onError).not.toHaveBeenCalled();
   });
 
   it('an acquisition error ends the campaign: onError once, elected() rejects with it', async () => {
@@ -257,3 +283,37 @@ async function stop(s: ReturnType<typeof setup>): Promise<void> {
   await stopping;
   expect(s.election.isLeader).toBe(false);
 }
+
+describe('LeaderElection input', () => {
+  it('says what it expected of each argument', () => {
+    const make = (options: unknown) => () =>
+      new LeaderElection(
+        {
+          options: { retryDelay: 100, retryJitter: 20, driftFactor: 0.01 },
+          acquire: () => new Promise(() => {}),
+          keep: () => {
+            throw new Error('not used');
+          },
+        },
+        'leader',
+        options as LeaderOptions,
+      );
+    const caught = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        return error as InvalidArgumentError;
+      }
+      throw new Error('did not throw');
+    };
+    expect(caught(make(undefined))).toMatchObject({
+      argument: 'options',
+      expected: 'an object { ttl, ... }',
+    });
+    expect(caught(make({ ttl: -1 }))).toMatchObject({ argument: 'options.ttl' });
+    expect(caught(make({ ttl: TTL, onDemoted: 1 }))).toMatchObject({
+      argument: 'options.onDemoted',
+      expected: 'a function',
+    });
+  });
+});
