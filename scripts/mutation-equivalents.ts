@@ -17,6 +17,15 @@ export interface Equivalent {
 
 export const EQUIVALENT: readonly Equivalent[] = [
   {
+    file: 'src/quorum.ts',
+    line: 103,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: 'if (settled[i]) return;',
+    reason:
+      'in settle(): each of its three callers (the timer, the reply and the rejection handlers) has just checked that the node is unsettled',
+  },
+  {
     file: 'src/leader.ts',
     line: 160,
     mutator: 'ObjectLiteral',

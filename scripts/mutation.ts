@@ -12,11 +12,11 @@
  *
  * The wall-clock bound (`--minutes`) is checked before each module, and a module still running
  * when it passes is stopped; the modules finished before keep their results. After the runs it
- * prints (and writes to reports/mutation/summary.md) the score of every core module measured so far: detected (killed or
- * timed out) over valid mutants (all but compile errors and ignored ones; a mutant no test
- * covers counts as a survivor), and every survivor, with its reason when
- * scripts/mutation-equivalents.ts lists it as equivalent. Exits 1 when a survivor of a module
- * in STRICT has no reason.
+ * prints, and writes to reports/mutation/summary.md, the score of every core module measured so
+ * far: detected (killed or timed out) over valid mutants (all but compile errors and ignored
+ * ones; a mutant no test covers counts as a survivor), and every survivor, with its reason when
+ * scripts/mutation-equivalents.ts lists it as equivalent (by file, line, mutator, replacement
+ * and the text of the line). Exits 1 when a survivor of a module in STRICT has no reason.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -177,6 +177,7 @@ const equivalentFor = (file: string, m: Mutant, code: string) =>
   EQUIVALENT.find(
     (e) =>
       e.file === file &&
+      e.line === m.location.start.line &&
       e.mutator === m.mutatorName &&
       e.replacement === (m.replacement ?? '') &&
       e.code === code,
