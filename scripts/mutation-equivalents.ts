@@ -17,6 +17,57 @@ export interface Equivalent {
 
 export const EQUIVALENT: readonly Equivalent[] = [
   {
+    file: 'src/release.ts',
+    line: 91,
+    mutator: 'BooleanLiteral',
+    replacement: 'false',
+    code: "if (r.deleted > 0) return { outcome: 'released', yes: true };",
+    reason:
+      "a release round runs in 'all' mode, which waits for every node whatever the votes, and the release counts outcomes, never votes",
+  },
+  {
+    file: 'src/release.ts',
+    line: 92,
+    mutator: 'BooleanLiteral',
+    replacement: 'true',
+    code: "return { outcome: 'not-held', yes: false, holder: r.foreign > 0 ? 'foreign' : 'absent' };",
+    reason: "as above: in 'all' mode the vote decides nothing, and the counts read the outcome",
+  },
+  {
+    file: 'src/renew.ts',
+    line: 124,
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    code: "const absent = round.nodes.filter((n) => n.outcome === 'not-held' && n.holder === 'absent');",
+    reason:
+      "classifyExtend sets a holder only on not-held answers, so holder 'absent' implies outcome 'not-held'",
+  },
+  {
+    file: 'src/renew.ts',
+    line: 136,
+    mutator: 'BlockStatement',
+    replacement: '{}',
+    code: '} finally {',
+    reason:
+      "a failed renew's own bound was applied when it was sent; settling it only lowers the in-flight count that clears the list of bounds, and a stale bound has a lower sequence number than any later renew, so it never bounds one",
+  },
+  {
+    file: 'src/renew.ts',
+    line: 150,
+    mutator: 'BooleanLiteral',
+    replacement: 'false',
+    code: "? { outcome: 'renewed', yes: true }",
+    reason: "the repair round runs in 'all' mode and its result is discarded: its votes decide nothing",
+  },
+  {
+    file: 'src/renew.ts',
+    line: 151,
+    mutator: 'BooleanLiteral',
+    replacement: 'true',
+    code: ": { outcome: 'not-held', yes: false, holder: 'foreign' };",
+    reason: "as above: the repair round's votes decide nothing",
+  },
+  {
     file: 'src/quorum.ts',
     line: 103,
     mutator: 'ConditionalExpression',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RedisClient } from '../../src/adapter.js';
 import { channels, type LockTraceContext } from '../../src/diagnostics.js';
+import { leaseOf } from '../../src/lock.js';
 import type { RedlockOptions, ResolvedOptions } from '../../src/options.js';
 import { Redlock } from '../../src/redlock.js';
 import { releaseTimeoutMs } from '../../src/release.js';
@@ -61,6 +62,29 @@ describe('renew: results and local checks (R7, R8)', () => {
     expect(lock.deadlineMs).toBe(sentAt + 5_000 - 52);
     await time.drain();
     expect(time.pendingTimers).toBe(0);
+  });
+
+  it('a renew sent keeps the lock’s value remembered until twice its TTL after the send', async () => {
+    const { time, redlock } = setup();
+    const lock = await time.run(redlock.acquire('r', 1_000));
+    expect(leaseOf(lock).forgetAfterMs).toBeGreaterThanOrEqual(time.now() + 2_000 - 1);
+    time.jump(500);
+    const sentAt = time.now();
+    await time.run(lock.renew(TTL));
+    expect(leaseOf(lock).forgetAfterMs).toBe(sentAt + 2 * TTL);
+  });
+
+  it('a renew that wins after the lock was released says released, and renews nothing', async () => {
+    const { time, cluster, redlock } = setup();
+    const lock = await time.run(redlock.acquire('r', TTL));
+    for (let i = 0; i < 5; i++) cluster.set(i, { kind: 'up', delayMs: 40 });
+    const renewing = redlock.renew('r', lock.value, TTL);
+    const releasing = lock.release();
+    const result = await time.run(renewing);
+    expect(result).toMatchObject({ renewed: false, reason: 'released', validityMs: 0 });
+    expect(result.votes).toBeGreaterThanOrEqual(3);
+    await time.run(releasing);
+    expect(cluster.keys()).toEqual([]);
   });
 
   it('is refused at the deadline itself, and after release, with nothing sent', async () => {
