@@ -17,6 +17,14 @@ export interface Equivalent {
 
 export const EQUIVALENT: readonly Equivalent[] = [
   {
+    file: 'src/keys.ts',
+    line: 22,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: 'return `${nodesId}|${keys.length === 1 ? keys[0] : [...keys].sort().join(RESERVED)}`;',
+    reason: 'sorting and joining a single key gives that key: the branch only saves an allocation',
+  },
+  {
     file: 'src/release.ts',
     line: 91,
     mutator: 'BooleanLiteral',
