@@ -17,10 +17,45 @@ export interface Equivalent {
 
 export const EQUIVALENT: readonly Equivalent[] = [
   {
+    file: 'src/lease.ts',
+    line: 46,
+    mutator: 'UpdateOperator',
+    replacement: 'this.#inFlight--',
+    code: 'this.#inFlight++;',
+    reason:
+      'the in-flight count only decides when the list of bounds is emptied; a bound is only ever applied to a renew numbered before it, so keeping the list longer changes no deadline',
+  },
+  {
+    file: 'src/lease.ts',
+    line: 55,
+    mutator: 'EqualityOperator',
+    replacement: 's.bound <= deadline',
+    code: 'for (const s of this.#sent) if (s.seq > seq && s.bound < deadline) deadline = s.bound;',
+    reason: 'a bound equal to the deadline leaves it the same',
+  },
+  {
+    file: 'src/lease.ts',
+    line: 58,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: 'if (--this.#inFlight === 0) this.#sent = [];',
+    reason:
+      'as for line 46: emptying the list of bounds is bookkeeping; a later renew has a higher number than every bound left in it',
+  },
+  {
+    file: 'src/lease.ts',
+    line: 58,
+    mutator: 'UpdateOperator',
+    replacement: '++this.#inFlight',
+    code: 'if (--this.#inFlight === 0) this.#sent = [];',
+    reason: 'as for line 46',
+  },
+  {
     file: 'src/keys.ts',
     line: 22,
     mutator: 'ConditionalExpression',
     replacement: 'false',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the text of a source line, not a template
     code: 'return `${nodesId}|${keys.length === 1 ? keys[0] : [...keys].sort().join(RESERVED)}`;',
     reason: 'sorting and joining a single key gives that key: the branch only saves an allocation',
   },

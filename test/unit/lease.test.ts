@@ -60,6 +60,13 @@ describe('Lease', () => {
     expect(lease.deadlineMs).toBe(5_800);
   });
 
+  it('a success is not capped by its own bound: its deadline counts from its round’s start', () => {
+    const { lease } = setup();
+    const seq = lease.renewSent(5_000, 0);
+    lease.renewSettled(seq, 5_003);
+    expect(lease.deadlineMs).toBe(5_003);
+  });
+
   it('a renew sent before the one that succeeded does not bound it', () => {
     const { lease } = setup();
     const earlier = lease.renewSent(4_500, 0);
