@@ -17,6 +17,48 @@ export interface Equivalent {
 
 export const EQUIVALENT: readonly Equivalent[] = [
   {
+    file: 'src/inspect.ts',
+    line: 43,
+    mutator: 'ArrayDeclaration',
+    replacement: '["Stryker was here"]',
+    code: "{ type: 'eval', script: inspectScript, keys, args: [] },",
+    reason: 'the inspect script reads no ARGV, so an argument changes nothing it returns',
+  },
+  {
+    file: 'src/inspect.ts',
+    line: 52,
+    mutator: 'BooleanLiteral',
+    replacement: 'false',
+    code: "return { outcome: entries.some((e) => e.holder !== null) ? 'held' : 'not-held', yes: true };",
+    reason:
+      "an inspect round runs in 'all' mode, where votes decide nothing, and the result reads outcomes and keys only",
+  },
+  {
+    file: 'src/handoff.ts',
+    line: 27,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: 'if (queue.length === 0) this.#waiting.delete(id);',
+    reason:
+      'an empty queue left in the map behaves as no queue: released() finds no first waiter, and the next wait() appends to it',
+  },
+  {
+    file: 'src/handoff.ts',
+    line: 38,
+    mutator: 'ObjectLiteral',
+    replacement: '{}',
+    code: "signal?.addEventListener('abort', onAbort, { once: true });",
+    reason: 'onAbort calls leave(), which removes the listener, and a signal aborts once',
+  },
+  {
+    file: 'src/handoff.ts',
+    line: 38,
+    mutator: 'BooleanLiteral',
+    replacement: 'false',
+    code: "signal?.addEventListener('abort', onAbort, { once: true });",
+    reason: 'onAbort calls leave(), which removes the listener, and a signal aborts once',
+  },
+  {
     file: 'src/lease.ts',
     line: 46,
     mutator: 'UpdateOperator',
