@@ -51,6 +51,7 @@ export type { FencingInitResult } from './fencing.js';
 export type { NodeInfo } from './guards.js';
 export { holderHash, type InspectResult } from './inspect.js';
 export { type KeepOptions, LeaseKeeper } from './keeper.js';
+export { keyOf, MAX_KEY_BYTES } from './keys.js';
 export { LeaderElection, type LeaderOptions } from './leader.js';
 export { Lock } from './lock.js';
 export {
@@ -82,5 +83,4 @@ export {
   Semaphore,
   type SemaphoreOptions,
 } from './semaphore.js';
-export { keyOf, MAX_KEY_BYTES } from './keys.js';
 export { MIN_VALIDITY_MS, minTtlMs } from './validity.js';

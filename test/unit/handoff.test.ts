@@ -1,7 +1,9 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { Handoff, handoffFor } from '../../src/handoff.js';
 import { Redlock } from '../../src/redlock.js';
 import { MemoryCluster } from '../support/memory-cluster.js';
-import { VirtualTime, virtualRuntime } from '../support/virtual-time.js';
+import { flushMicrotasks, VirtualTime, virtualRuntime } from '../support/virtual-time.js';
 
 const TTL = 10_000;
 
@@ -90,5 +92,81 @@ describe('local hand-off between Redlocks of one process (ADR 010)', () => {
     await time.run(held.release());
     await time.drain();
     expect(time.pendingTimers).toBe(0);
+  });
+});
+
+describe('Handoff on its own (ADR 010)', () => {
+  it('wakes the waiters of a resource one release at a time, in arrival order, never another resource’s', async () => {
+    const time = new VirtualTime();
+    const handoff = new Handoff();
+    const woken: string[] = [];
+    const waiting = ['a', 'b', 'c'].map((name) =>
+      handoff.wait(name === 'c' ? 'other' : 'id', time, 1_000, undefined).then(() => woken.push(name)),
+    );
+    handoff.released('id');
+    await flushMicrotasks();
+    expect(woken).toEqual(['a']);
+    handoff.released('id');
+    await flushMicrotasks();
+    expect(woken).toEqual(['a', 'b']);
+    // Their timers went with them; the other resource's waiter sleeps its full delay.
+    expect(time.pendingTimers).toBe(1);
+    handoff.released('id');
+    await time.run(Promise.all(waiting));
+    expect(woken).toEqual(['a', 'b', 'c']);
+    expect(time.now()).toBe(2_000);
+  });
+
+  it('a waiter whose delay ends leaves the queue: the next release wakes the one after it', async () => {
+    const time = new VirtualTime();
+    const handoff = new Handoff();
+    const first = handoff.wait('id', time, 10, undefined);
+    let second = false;
+    void handoff.wait('id', time, 1_000, undefined).then(() => {
+      second = true;
+    });
+    await time.run(first);
+    expect(time.now()).toBe(1_010);
+    handoff.released('id');
+    await flushMicrotasks();
+    expect(second).toBe(true);
+    expect(time.pendingTimers).toBe(0);
+  });
+
+  it('an abort rejects with the reason, clears the timer and the listener, and leaves the queue', async () => {
+    const time = new VirtualTime();
+    const handoff = new Handoff();
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    const aborted = handoff.wait('id', time, 1_000, controller.signal);
+    let next = false;
+    void handoff.wait('id', time, 1_000, undefined).then(() => {
+      next = true;
+    });
+    controller.abort(reason);
+    await expect(aborted).rejects.toBe(reason);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    expect(time.pendingTimers).toBe(1);
+    handoff.released('id');
+    await flushMicrotasks();
+    expect(next).toBe(true);
+    await expect(handoff.wait('id', time, 1_000, AbortSignal.abort(reason))).rejects.toBe(reason);
+    expect(time.pendingTimers).toBe(0);
+  });
+
+  it('a waiter that is woken leaves no listener on its signal', async () => {
+    const time = new VirtualTime();
+    const handoff = new Handoff();
+    const controller = new AbortController();
+    const waiting = handoff.wait('id', time, 1_000, controller.signal);
+    handoff.released('id');
+    await waiting;
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('is shared per clock', () => {
+    const a = new VirtualTime();
+    expect(handoffFor(a)).toBe(handoffFor(a));
+    expect(handoffFor(a)).not.toBe(handoffFor(new VirtualTime()));
   });
 });

@@ -34,7 +34,8 @@ describe('long resource names (docs/operations.md, "Long resource names")', () =
     expect(keyOf('app:', `${fits}y`)).not.toBe(keyOf('app:', over));
     // A hashed key contains NUL, which no resource may: it can never be a plain key.
     expect(keyOf('app:', over)).toContain(RESERVED);
-    expect(keysOf('', ['a', over])).toEqual(['a', hashed('', over)]);
+    expect(keysOf('app:', ['a', over])).toEqual(['app:a', hashed('app:', over)]);
+    expect(keysOf('', ['a', over])).toEqual(['a', over]);
   });
 
   it('a lock on a long name excludes the same name and only it, fencing and release included', async () => {
