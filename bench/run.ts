@@ -204,7 +204,7 @@ async function contenderInfo(spec: ContenderSpec): Promise<ContenderInfo> {
     spec.kind === 'floor'
       ? `ioredis ${await packageVersion('ioredis')}`
       : spec.kind === 'variant'
-        ? `${spec.floorId ? `${await packageVersion(undefined)}, dist/, ` : ''}redis ${await packageVersion('redis')}`
+        ? `${spec.floorId ? `${await packageVersion(undefined)}, dist/, ` : ''}${spec.package ?? 'redis'} ${await packageVersion(spec.package ?? 'redis')}`
         : spec.kind === 'library'
           ? `${await packageVersion(undefined)}, dist/`
           : (await packageVersion(spec.package)).replace(/^v/, '');

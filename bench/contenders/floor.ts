@@ -102,6 +102,7 @@ export function makeFloor(autoPipelining: boolean): ContenderSpec['create'] {
 /** The floor over ioredis 5 clients (the ioredis 5 section). */
 export const floorIoredis5: ContenderSpec = {
   id: 'floor-ioredis5',
+  package: 'ioredis5',
   label: 'ioredis 5 floor',
   kind: 'variant',
   notes: 'The raw floor on ioredis 5 clients (npm alias ioredis5).',

@@ -98,6 +98,7 @@ export const quorumlockIoredis5: ContenderSpec = {
   label: 'quorumlock (ioredis 5)',
   kind: 'variant',
   floorId: 'floor-ioredis5',
+  package: 'ioredis5',
   notes:
     'As quorumlock, over ioredis 5 clients (npm alias ioredis5); its ratios are taken against the ioredis 5 floor.',
   create: contender(load, 'ioredis5'),
