@@ -15,11 +15,12 @@ import { Redis } from 'ioredis';
 import { NodeSet, parseAddress } from '../tools/nodes.js';
 import { CONTENDERS, FLOOR_ID, LIBRARY_ID } from './contenders/index.js';
 import { distProblem } from './contenders/quorumlock.js';
+import { openContention } from './contention.js';
 import { canForceGc, commandDelta, parseCommandStats, startResourceWindow } from './measure.js';
 import { renderMarkdown, renderRatioChart, renderTargetChart, replaceGenerated } from './report.js';
 import { type ContenderInfo, type Repetition, type RunData, summarise } from './results.js';
 import { jainIndex, median, percentile, ratio, seededRandom, shuffle } from './stats.js';
-import { type CellParams, openContention, openLatency, openThroughput } from './workloads.js';
+import { type CellParams, openLatency, openThroughput } from './workloads.js';
 
 describe('statistics', () => {
   it('percentile uses the nearest rank', () => {

@@ -32,6 +32,7 @@ import { connectionStats } from './connections.js';
 import type { ContenderSpec } from './contender.js';
 import { CONTENDERS, FLOOR_ID, LIBRARY_ID } from './contenders/index.js';
 import { distProblem, quorumlockBaseline } from './contenders/quorumlock.js';
+import { openContention } from './contention.js';
 import { canForceGc, collectGarbage } from './measure.js';
 import {
   renderConsole,
@@ -51,13 +52,7 @@ import {
   type WorkloadId,
 } from './results.js';
 import { seededRandom, shuffle } from './stats.js';
-import {
-  type CellParams,
-  type CellRunner,
-  openContention,
-  openLatency,
-  openThroughput,
-} from './workloads.js';
+import { type CellParams, type CellRunner, openLatency, openThroughput } from './workloads.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = join(ROOT, 'bench', 'results');

@@ -19,7 +19,8 @@ import { RedlockSemaphore } from 'redis-semaphore';
 import { adminClient, NodeSet } from '../tools/nodes.js';
 import type { ContenderSpec } from './contender.js';
 import { distProblem, QUORUMLOCK_DIST } from './contenders/quorumlock.js';
-import { type CellParams, type CellRunner, openContention, openThroughput } from './workloads.js';
+import { openContention } from './contention.js';
+import { type CellParams, type CellRunner, openThroughput } from './workloads.js';
 
 const PERMITS = 3;
 const TTL_MS = 10_000;
