@@ -11,11 +11,16 @@ import { endpointOf, evalArgs, replyOf, errorReplyOrThrow as replyOrThrow, wire 
 export interface NodeRedisLike {
   /** Send one command, its name first. */
   sendCommand(args: string[]): Promise<unknown>;
-  readonly options?: {
-    socket?: { host?: string; port?: number; path?: string };
-    database?: number;
-    url?: string;
-  };
+  // Every field may be undefined: node-redis 4 types `options` as `RedisClientOptions | undefined`.
+  readonly options?:
+    | {
+        socket?:
+          | { host?: string | undefined; port?: number | undefined; path?: string | undefined }
+          | undefined;
+        database?: number | undefined;
+        url?: string | undefined;
+      }
+    | undefined;
 }
 
 /** Options of `nodeRedisAdapter`. */

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Redis, type RedisOptions } from 'ioredis';
 import { Redis as Redis5, type RedisOptions as Redis5Options } from 'ioredis5';
 import { createClient } from 'redis';
+import { createClient as createClient4 } from 'redis4';
 import { createClient as createClient5 } from 'redis5';
 import type { RedisClient } from '../../src/adapter.js';
 import { ioredisAdapter } from '../../src/adapters/ioredis.js';
@@ -25,18 +26,28 @@ export function disconnectIoredis(client: Redis | Redis5): Promise<void> {
 
 /**
  * The client libraries the adapters are tested with: the versions `npm install ioredis redis`
- * gives today (ioredis 6, redis 6), and the previous majors under the npm aliases `ioredis5` and
- * `redis5` (package.json devDependencies).
+ * gives today (ioredis 6, redis 6), and the previous majors under the npm aliases `ioredis5`,
+ * `redis5` and `redis4` (package.json devDependencies).
  */
-export type ClientKind = 'ioredis' | 'node-redis' | 'ioredis5' | 'node-redis5';
+export type ClientKind = 'ioredis' | 'node-redis' | 'ioredis5' | 'node-redis5' | 'node-redis4';
 
-export const CLIENT_KINDS: readonly ClientKind[] = ['ioredis', 'ioredis5', 'node-redis', 'node-redis5'];
+export const CLIENT_KINDS: readonly ClientKind[] = [
+  'ioredis',
+  'ioredis5',
+  'node-redis',
+  'node-redis5',
+  'node-redis4',
+];
 
 /** The installed version of a kind's library, for test titles. */
 export function clientVersion(kind: ClientKind): string {
-  const name = { ioredis: 'ioredis', ioredis5: 'ioredis5', 'node-redis': 'redis', 'node-redis5': 'redis5' }[
-    kind
-  ];
+  const name = {
+    ioredis: 'ioredis',
+    ioredis5: 'ioredis5',
+    'node-redis': 'redis',
+    'node-redis5': 'redis5',
+    'node-redis4': 'redis4',
+  }[kind];
   return (require(`${name}/package.json`) as { version: string }).version;
 }
 
@@ -97,6 +108,7 @@ export async function connectClients(
       },
     };
   }
+  if (kind === 'node-redis4') return connectNodeRedis4(addresses, endpoints);
   const raw = addresses.map((address) => {
     const { host, port } = parseAddress(address);
     const socket = { host, port, reconnectStrategy: false as const, connectTimeout: CONNECT_TIMEOUT_MS };
@@ -120,6 +132,35 @@ export async function connectClients(
     clients: raw.map((c, i) => nodeRedisAdapter(c, { endpoint: endpoints[i]! })),
     async close() {
       await Promise.all(raw.map((c) => (c.isOpen ? c.destroy() : undefined)));
+    },
+  };
+}
+
+/** node-redis 4 (no `destroy()`, no command timeout of its own): `disconnect()` ends a client. */
+async function connectNodeRedis4(
+  addresses: readonly string[],
+  endpoints: readonly string[],
+): Promise<ConnectedClients> {
+  const raw = addresses.map((address) => {
+    const { host, port } = parseAddress(address);
+    const client = createClient4({
+      socket: { host, port, reconnectStrategy: false, connectTimeout: CONNECT_TIMEOUT_MS },
+    });
+    client.on('error', () => {});
+    return client;
+  });
+  const end = () =>
+    Promise.all(raw.map((c) => (c.isOpen ? c.disconnect().catch(() => undefined) : undefined)));
+  const connecting = await Promise.allSettled(raw.map((c) => c.connect()));
+  const failed = connecting.find((r) => r.status === 'rejected');
+  if (failed !== undefined) {
+    await end();
+    throw failed.reason;
+  }
+  return {
+    clients: raw.map((c, i) => nodeRedisAdapter(c, { endpoint: endpoints[i]! })),
+    async close() {
+      await end();
     },
   };
 }
