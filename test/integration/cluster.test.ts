@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slotOf } from '../../src/adapters/slots.js';
+import CompatRedlock, { ExecutionError } from '../../src/compat/index.js';
 import { formatNodes } from '../../src/errors.js';
 import { Redlock } from '../../src/redlock.js';
 import { type RedisCluster, startClusters } from '../../tools/cluster.js';
@@ -180,6 +181,48 @@ describe.each(['ioredis', 'node-redis'] as ClientKind[])('Redlock over 3 cluster
     expect(counter.lostUpdates).toBe(0);
     expect(windows.length).toBeGreaterThan(0);
     for (const r of resources) expect(await values(r)).toEqual([null, null, null]);
+  });
+});
+
+describe('quorumlock/compat on clusters (node-redlock code, ioredis Cluster clients)', () => {
+  it('one cluster: acquires, extends and releases a lock on resources in several slots', async () => {
+    const cluster = ioredisCluster(clusters[0]!);
+    await cluster.connect();
+    try {
+      const redlock = new CompatRedlock([cluster as never]);
+      const resources = spread('compat-one', 3);
+      let lock = await redlock.acquire(resources, TTL);
+      for (const r of resources) expect(await admins[0]!.get(r)).toBe(lock.value);
+      lock = await lock.extend(2 * TTL);
+      expect(await admins[0]!.pttl(resources[0]!)).toBeGreaterThan(TTL);
+      await lock.release();
+      for (const r of resources) expect(await admins[0]!.get(r)).toBeNull();
+    } finally {
+      await closeIoredisCluster(cluster);
+    }
+  });
+
+  it('three clusters: a held resource is exclusive, and using() releases what it took', async () => {
+    const clients = clusters.map(ioredisCluster);
+    await Promise.all(clients.map((c) => c.connect()));
+    try {
+      const a = new CompatRedlock(clients as never[], { retryCount: 0 });
+      const b = new CompatRedlock(clients as never[], { retryCount: 0 });
+      const resources = spread('compat-three', 2);
+      const lock = await a.acquire(resources, TTL);
+      expect(await values(resources[0]!)).toEqual([lock.value, lock.value, lock.value]);
+      const refused = await b.acquire(resources, TTL).then(
+        () => new Error('acquired a held resource'),
+        (e: unknown) => e,
+      );
+      expect(refused).toBeInstanceOf(ExecutionError);
+      await lock.release();
+      const result = await b.using(resources, TTL, async () => values(resources[1]!));
+      expect(result.filter((v) => v !== null)).toHaveLength(3);
+      for (const r of resources) expect(await values(r)).toEqual([null, null, null]);
+    } finally {
+      await Promise.all(clients.map(closeIoredisCluster));
+    }
   });
 });
 
