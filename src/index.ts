@@ -13,7 +13,12 @@ export {
   type IoredisClusterLike,
   ioredisClusterAdapter,
 } from './adapters/ioredis-cluster.js';
-export { type NodeRedisAdapterOptions, type NodeRedisLike, nodeRedisAdapter } from './adapters/node-redis.js';
+export {
+  type NodeRedisAdapterOptions,
+  type NodeRedisLike,
+  type NodeRedisSentinelLike,
+  nodeRedisAdapter,
+} from './adapters/node-redis.js';
 export {
   type NodeRedisClusterAdapterOptions,
   type NodeRedisClusterLike,

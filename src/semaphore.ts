@@ -41,6 +41,7 @@ export interface PermitOptions extends AcquireOptions {
 /** Options of a semaphore's `using`: those of `acquire`, and those of the renewals. */
 export interface PermitUsingOptions extends PermitOptions, KeepOptions {}
 
+/** The most permits a semaphore may have. */
 export const MAX_PERMITS = 1_000_000;
 export const SEMAPHORE_KEYS = ['permits'] as const;
 const PERMIT_KEYS = [...ACQUIRE_KEYS, 'count'] as const;

@@ -3,15 +3,19 @@ import { InvalidArgumentError } from '../errors.js';
 import { type ClusterTransport, clusterExec } from './cluster.js';
 
 /** The part of an ioredis `Cluster` the adapter uses. */
+/** The part of an ioredis `Cluster` the adapter uses. */
 export interface IoredisClusterLike {
   readonly isCluster: boolean;
+  /** Send one command; the cluster routes it by its first key. */
   call(command: string, ...args: string[]): Promise<unknown>;
-  nodes(
-    role?: 'master' | 'slave' | 'all',
-  ): Array<{ call(command: string, ...args: string[]): Promise<unknown> }>;
+  /** The cluster's node clients (the adapter reads INFO from every master). */
+  nodes(role?: 'master' | 'slave' | 'all'): Array<{
+    /** One command to this node. */ call(command: string, ...args: string[]): Promise<unknown>;
+  }>;
   readonly options?: { scaleReads?: unknown; enableOfflineQueue?: boolean | undefined };
 }
 
+/** Options of `ioredisClusterAdapter`. */
 export interface IoredisClusterAdapterOptions {
   /** Name of the node in reports; must differ between nodes. @default `cluster:` and the startup nodes */
   readonly endpoint?: string;

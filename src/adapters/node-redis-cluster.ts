@@ -3,23 +3,31 @@ import { type ClusterTransport, clusterExec } from './cluster.js';
 import { endpointOf, errorReplyOrThrow as replyOrThrow } from './shared.js';
 
 /** The part of a node-redis cluster client (`createCluster()`) the adapter uses. */
+/** The part of a node-redis cluster client (`createCluster()`) the adapter uses. */
 export interface NodeRedisClusterLike {
+  /** Send one command, routed by `firstKey`. */
   sendCommand(
     firstKey: string | undefined,
     isReadonly: boolean | undefined,
     args: string[],
   ): Promise<unknown>;
   readonly masters: readonly unknown[];
-  nodeClient(
-    node: never,
-  ):
-    | { sendCommand(args: string[]): Promise<unknown> }
-    | Promise<{ sendCommand(args: string[]): Promise<unknown> }>;
+  /** The client of one node (the adapter reads INFO from every master). */
+  nodeClient(node: never):
+    | {
+        /** One command to this node. */
+        sendCommand(args: string[]): Promise<unknown>;
+      }
+    | Promise<{
+        /** One command to this node. */
+        sendCommand(args: string[]): Promise<unknown>;
+      }>;
   readonly _options?: {
     rootNodes?: ReadonlyArray<{ url?: string; socket?: { host?: string; port?: number } }>;
   };
 }
 
+/** Options of `nodeRedisClusterAdapter`. */
 export interface NodeRedisClusterAdapterOptions {
   /** Name of the node in reports; must differ between nodes. @default `cluster:` and the root nodes */
   readonly endpoint?: string;

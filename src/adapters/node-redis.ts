@@ -89,7 +89,9 @@ export function nodeRedisAdapter(
 
 /** The part of a node-redis Sentinel client (`createSentinel()`) the adapter uses. */
 export interface NodeRedisSentinelLike {
+  /** Send one command to the current master. */
   sendCommand(isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+  /** The master the sentinels name now (the adapter uses it to tell a Sentinel client apart). */
   getMasterNode(): unknown;
 }
 

@@ -149,11 +149,7 @@ export class RedisClient extends EventEmitter<RedisClientEvents> implements Node
     return this.#redis.status === 'ready';
   }
 
-  /**
-   * Connect, or wait for the connection in progress; resolves once ready. Idempotent: concurrent
-   * calls share one attempt. Rejects when that attempt fails (ioredis keeps reconnecting in the
-   * background unless its retry strategy says otherwise). Also reopens a disconnected client.
-   */
+  /** Connect (or join the attempt in progress; reopens a closed client); rejects if it fails. */
   connect(): Promise<void> {
     const status = this.#redis.status;
     if (status === 'ready') return Promise.resolve();
@@ -205,6 +201,7 @@ export class RedisClient extends EventEmitter<RedisClientEvents> implements Node
     await ended;
   }
 
+  /** `await using client = new RedisClient(...)`: disconnects at the end of the block. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.disconnect();
   }
@@ -286,6 +283,7 @@ export class RedisClient extends EventEmitter<RedisClientEvents> implements Node
     return this.#cache.del(key);
   }
 
+  /** Whether the cache holds `key`. */
   exists(key: string): Promise<boolean> {
     return this.#cache.exists(key);
   }
