@@ -3,9 +3,9 @@ import type { Runtime } from './clock.js';
 import type { Core } from './core.js';
 import { active, channels, type LockTraceContext, traced } from './diagnostics.js';
 import { InvalidArgumentError, LockAcquireError, type LockLostError } from './errors.js';
+import { lockOfGrant } from './granted.js';
 import { KEEP_KEYS, type KeepOptions, LeaseKeeper } from './keeper.js';
 import { keysOf, resourceId } from './keys.js';
-import { Lease } from './lease.js';
 import { Lock, type LockOwner, leaseOf } from './lock.js';
 import {
   type AcquireOptions,
@@ -21,7 +21,7 @@ import {
 import type { Protocol } from './protocol.js';
 import { Registry } from './registry.js';
 import { type ReleaseResult, release, releaseTimeoutMs } from './release.js';
-import { forgetAfterMs, type RenewResult, renew } from './renew.js';
+import { type RenewResult, renew } from './renew.js';
 import { type RetryStrategy, sleep } from './retry.js';
 
 const STRATEGY = 'a function (attempt, context) => number | null';
@@ -143,18 +143,7 @@ export class Primitive {
   }
 
   #handleOf(resource: string, ttl: number, granted: Granted, protocol: Protocol): Lock {
-    const { clock, wallClock } = this.#core.runtime;
-    const lock = new Lock({
-      resource,
-      resources: [resource],
-      value: granted.value,
-      ttl,
-      attempts: granted.attempt,
-      report: granted.report,
-      fencingToken: granted.fencingToken,
-      lease: new Lease(clock, wallClock, granted.deadlineMs, granted.startMs + forgetAfterMs(ttl)),
-      owner: this.#owner,
-    });
+    const lock = lockOfGrant(this.#core.runtime, this.#owner, resource, [resource], ttl, granted);
     this.#protocols.set(lock, protocol);
     this.#registry.add(lock);
     return lock;

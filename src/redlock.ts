@@ -4,13 +4,13 @@ import type { Core } from './core.js';
 import { active, channels, traced } from './diagnostics.js';
 import { InvalidArgumentError, LockAcquireError } from './errors.js';
 import { type FencingInitResult, initFencing } from './fencing.js';
+import { lockOfGrant } from './granted.js';
 import type { NodeInfo } from './guards.js';
 import { handoffFor } from './handoff.js';
 import { type InspectResult, inspect } from './inspect.js';
 import { KEEP_KEYS, type KeepOptions, LeaseKeeper } from './keeper.js';
 import { keysOf, resourceId } from './keys.js';
 import { LeaderElection, type LeaderHost, type LeaderOptions } from './leader.js';
-import { Lease } from './lease.js';
 import { Lock, type LockOwner, leaseOf } from './lock.js';
 import { Nodes } from './nodes.js';
 import {
@@ -32,7 +32,7 @@ import {
 import { holdWhile, operationSignal, Primitive, settleAcquire, validateKeepOptions } from './primitive.js';
 import { Registry } from './registry.js';
 import { type ReleaseResult, release, releaseTimeoutMs } from './release.js';
-import { forgetAfterMs, type RenewResult, renew } from './renew.js';
+import { type RenewResult, renew } from './renew.js';
 import { jitteredRetry, type RetryStrategy } from './retry.js';
 import { type ReadWriteLock, type ReadWriteOptions, readWrite } from './rwlock.js';
 import { type Semaphore, type SemaphoreOptions, semaphore } from './semaphore.js';
@@ -349,18 +349,7 @@ export class Redlock {
     ttl: number,
     granted: Granted,
   ): Lock {
-    const { clock, wallClock } = this.#core.runtime;
-    const lock = new Lock({
-      resource,
-      resources,
-      value: granted.value,
-      ttl,
-      attempts: granted.attempt,
-      report: granted.report,
-      fencingToken: granted.fencingToken,
-      lease: new Lease(clock, wallClock, granted.deadlineMs, granted.startMs + forgetAfterMs(ttl)),
-      owner: this.#owner,
-    });
+    const lock = lockOfGrant(this.#core.runtime, this.#owner, resource, resources, ttl, granted);
     this.#registry.add(lock);
     return lock;
   }
