@@ -13,6 +13,7 @@ import {
 import { NodePipe } from './pipe.js';
 import { type RoundNode, type RoundResult, runRound, type Verdict, type Vetting } from './quorum.js';
 import { quorumOf } from './validity.js';
+import { warnOnce } from './warnings.js';
 
 /** What the core knows about one node. */
 export interface NodeState extends RoundNode {
@@ -56,8 +57,6 @@ export class Nodes {
   readonly id: string;
   readonly #options: NodesOptions;
   readonly #runtime: Runtime;
-  /** QUORUMLOCK_PERSISTENCE is emitted once per Redlock: the first node it concerns names the rest. */
-  #persistenceWarned = false;
   #inFlight = 0;
   #idleWaiters: Array<() => void> = [];
   readonly #track = (delta: 1 | -1) => {
@@ -250,32 +249,35 @@ export class Nodes {
     const name = `node ${node.index} (${node.endpoint})`;
     for (const other of this.list) {
       if (other !== node && other.runId === info.runId) {
-        process.emitWarning(`${name}: ${sameServer(info.runId, `node ${other.index} (${other.endpoint})`)}`, {
-          code: 'QUORUMLOCK_DUPLICATE_NODE',
-        });
+        warnOnce(
+          `DUPLICATE|${info.runId}|${node.endpoint}`,
+          'QUORUMLOCK_DUPLICATE_NODE',
+          `${name}: ${sameServer(info.runId, `node ${other.index} (${other.endpoint})`)}`,
+        );
       }
     }
     const eviction = info.maxmemoryPolicy === undefined ? undefined : evictionRisk(info);
-    if (eviction) process.emitWarning(`${name} has ${eviction}`, { code: 'QUORUMLOCK_EVICTION_POLICY' });
+    if (eviction) warnOnce(`EVICTION|${info.runId}`, 'QUORUMLOCK_EVICTION_POLICY', `${name} has ${eviction}`);
     const persistence = persistenceRisk(info, this.#options.minNodeUptimeMs);
-    if (persistence && !this.#persistenceWarned) {
-      // Typically every node of a set runs the same configuration: one warning per Redlock,
-      // not one per node; nodeInfo() shows each node's AOF state.
-      this.#persistenceWarned = true;
-      process.emitWarning(
-        `${name} runs ${persistence} (warned once per Redlock; redlock.nodeInfo() shows every node's aofEnabled)`,
-        { code: 'QUORUMLOCK_PERSISTENCE' },
+    if (persistence) {
+      // Typically every node of a set runs the same configuration: one warning per process, not
+      // one per node or per Redlock; nodeInfo() shows each node's AOF state.
+      warnOnce(
+        'PERSISTENCE',
+        'QUORUMLOCK_PERSISTENCE',
+        `${name} runs ${persistence} (warned once per process; redlock.nodeInfo() shows every node's aofEnabled)`,
       );
     }
   }
 
   #warnRefused(node: NodeState, error: Error): void {
-    process.emitWarning(
+    warnOnce(
+      `INFO_REFUSED|${node.endpoint}`,
+      'QUORUMLOCK_INFO_REFUSED',
       `node ${node.index} (${node.endpoint}) refuses INFO (${error.message}): it cannot be checked for being the same server as another node, nor for eviction and persistence` +
         (this.#options.minNodeUptimeMs > 0
           ? '; its votes do not count, because minNodeUptimeMs needs its uptime'
           : ''),
-      { code: 'QUORUMLOCK_INFO_REFUSED' },
     );
   }
 }

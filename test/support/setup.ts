@@ -1,5 +1,6 @@
 import { createHook } from 'node:async_hooks';
-import { afterAll, expect } from 'vitest';
+import { afterAll, beforeEach, expect } from 'vitest';
+import { forgetWarnings } from '../../src/warnings.js';
 
 /**
  * Hygiene for every test file: a timer, socket or child process created by this file's tests
@@ -29,6 +30,9 @@ const hook = createHook({
   },
 });
 hook.enable();
+
+// Node warnings are once per process (src/warnings.ts): each test starts with none emitted.
+beforeEach(forgetWarnings);
 
 /** The first stack frame outside Node's internals and this file. */
 function creator(stack: string): string {

@@ -119,13 +119,16 @@ describe('the smallest TTL (R4)', () => {
 });
 
 describe('warnings', () => {
-  it('QUORUMLOCK_PERSISTENCE once per Redlock, not once per node', async () => {
+  it('QUORUMLOCK_PERSISTENCE once per process, not once per node or per Redlock; eviction once per node', async () => {
     const time = new VirtualTime();
     const cluster = new MemoryCluster(5, time);
     for (const node of cluster.nodes) node.aofEnabled = false;
+    cluster.nodes[1]!.maxmemoryPolicy = 'allkeys-lru';
     const seen: string[] = [];
+    const evictions: string[] = [];
     const listener = (w: Error & { code?: string }) => {
       if (w.code === 'QUORUMLOCK_PERSISTENCE') seen.push(w.message);
+      if (w.code === 'QUORUMLOCK_EVICTION_POLICY') evictions.push(w.message);
     };
     process.on('warning', listener);
     try {
@@ -139,8 +142,11 @@ describe('warnings', () => {
     } finally {
       process.off('warning', listener);
     }
-    expect(seen).toHaveLength(2);
-    expect(seen[0]).toMatch(/warned once per Redlock/);
+    // Two Redlocks over the same five servers: one persistence warning, one eviction warning.
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatch(/warned once per process/);
+    expect(evictions).toHaveLength(1);
+    expect(evictions[0]).toMatch(/node 1 \(mem-1\)/);
   });
 });
 
