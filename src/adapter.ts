@@ -67,9 +67,10 @@ export function isRedisClient(value: unknown): value is RedisClient {
  * Name the adapter a raw client needs, so the error can say what to do with it.
  * Duck-typed: the core never imports a client library.
  */
-export function rawClientKind(value: unknown): 'ioredis' | 'node-redis' | undefined {
+export function rawClientKind(value: unknown): 'ioredis' | 'node-redis' | 'glide' | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
+  if (typeof v.customCommand === 'function' && typeof v.exec === 'function') return 'glide';
   if (typeof v.defineCommand === 'function' && typeof v.pipeline === 'function') return 'ioredis';
   if (typeof v.sendCommand === 'function' && ('isOpen' in v || 'isReady' in v)) return 'node-redis';
   return undefined;
@@ -77,5 +78,9 @@ export function rawClientKind(value: unknown): 'ioredis' | 'node-redis' | undefi
 
 /** NOSCRIPT is recognised by the first word of the error reply; the clients give it no code. */
 export function isNoScriptError(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+  // Valkey GLIDE words it "An error was signalled by the server: - NoScriptError: ...".
+  return (
+    error instanceof Error &&
+    (error.message.startsWith('NOSCRIPT') || error.message.includes('NoScriptError'))
+  );
 }

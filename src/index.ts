@@ -7,6 +7,7 @@ export {
   type Reply,
   type Script,
 } from './adapter.js';
+export { type GlideAdapterOptions, type GlideLike, glideAdapter } from './adapters/glide.js';
 export { type IoredisAdapterOptions, type IoredisLike, ioredisAdapter } from './adapters/ioredis.js';
 export {
   type IoredisClusterAdapterOptions,

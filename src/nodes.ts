@@ -85,7 +85,7 @@ export class Nodes {
       if (!isRedisClient(client)) {
         const raw = rawClientKind(client);
         const hint = raw
-          ? `wrap a raw ${raw} client with ${raw === 'ioredis' ? 'ioredisAdapter(client)' : 'nodeRedisAdapter(client)'}`
+          ? `wrap a raw ${raw} client with ${{ ioredis: 'ioredisAdapter(client)', 'node-redis': 'nodeRedisAdapter(client)', glide: 'glideAdapter(client, { endpoint })' }[raw]}`
           : 'an adapter has `endpoint: string` and `exec(commands)`';
         throw new InvalidArgumentError(`clients[${index}]`, 'a RedisClient adapter', client, hint);
       }

@@ -8,7 +8,7 @@ import { useSharedNodes } from '../support/real-nodes.js';
 const nodes = useSharedNodes();
 
 describe('contenders on one resource (row 39)', () => {
-  for (const kind of ['ioredis', 'node-redis'] as ClientKind[]) {
+  for (const kind of ['ioredis', 'node-redis', 'glide'] as ClientKind[]) {
     it(`${kind}: 6 clients with their own connections never hold at once and lose no update`, async () => {
       const resource = nodes.key(`contended:${kind}`);
       const connections = await Promise.all(

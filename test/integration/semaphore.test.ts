@@ -14,7 +14,7 @@ function cards(key: string): Promise<number[]> {
 }
 
 describe('semaphore on real nodes', () => {
-  for (const kind of ['ioredis', 'node-redis'] as ClientKind[]) {
+  for (const kind of ['ioredis', 'node-redis', 'glide'] as ClientKind[]) {
     it(`${kind}: 8 contenders on 3 permits: never more than 3 overlapping validity windows`, async () => {
       const resource = nodes.key(`sem:${kind}`);
       const connections = await Promise.all(

@@ -1,10 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { GlideClient } from '@valkey/valkey-glide';
 import { Redis, type RedisOptions } from 'ioredis';
 import { Redis as Redis5, type RedisOptions as Redis5Options } from 'ioredis5';
 import { createClient } from 'redis';
 import { createClient as createClient4 } from 'redis4';
 import { createClient as createClient5 } from 'redis5';
 import type { RedisClient } from '../../src/adapter.js';
+import { glideAdapter } from '../../src/adapters/glide.js';
 import { ioredisAdapter } from '../../src/adapters/ioredis.js';
 import { nodeRedisAdapter } from '../../src/adapters/node-redis.js';
 import { parseAddress } from '../../tools/nodes.js';
@@ -29,7 +32,7 @@ export function disconnectIoredis(client: Redis | Redis5): Promise<void> {
  * gives today (ioredis 6, redis 6), and the previous majors under the npm aliases `ioredis5`,
  * `redis5` and `redis4` (package.json devDependencies).
  */
-export type ClientKind = 'ioredis' | 'node-redis' | 'ioredis5' | 'node-redis5' | 'node-redis4';
+export type ClientKind = 'ioredis' | 'node-redis' | 'ioredis5' | 'node-redis5' | 'node-redis4' | 'glide';
 
 export const CLIENT_KINDS: readonly ClientKind[] = [
   'ioredis',
@@ -37,6 +40,7 @@ export const CLIENT_KINDS: readonly ClientKind[] = [
   'node-redis',
   'node-redis5',
   'node-redis4',
+  'glide',
 ];
 
 /** The installed version of a kind's library, for test titles. */
@@ -47,7 +51,14 @@ export function clientVersion(kind: ClientKind): string {
     'node-redis': 'redis',
     'node-redis5': 'redis5',
     'node-redis4': 'redis4',
+    glide: '@valkey/valkey-glide',
   }[kind];
+  if (kind === 'glide') {
+    // Its exports map hides package.json: read it from where the module resolves.
+    const main = require.resolve(name);
+    const root = main.slice(0, main.indexOf('valkey-glide') + 'valkey-glide'.length);
+    return (JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { version: string }).version;
+  }
   return (require(`${name}/package.json`) as { version: string }).version;
 }
 
@@ -109,6 +120,7 @@ export async function connectClients(
     };
   }
   if (kind === 'node-redis4') return connectNodeRedis4(addresses, endpoints);
+  if (kind === 'glide') return connectGlide(addresses, endpoints);
   const raw = addresses.map((address) => {
     const { host, port } = parseAddress(address);
     const socket = { host, port, reconnectStrategy: false as const, connectTimeout: CONNECT_TIMEOUT_MS };
@@ -161,6 +173,30 @@ async function connectNodeRedis4(
     clients: raw.map((c, i) => nodeRedisAdapter(c, { endpoint: endpoints[i]! })),
     async close() {
       await end();
+    },
+  };
+}
+
+/** Valkey GLIDE standalone clients; `close()` ends each. */
+async function connectGlide(
+  addresses: readonly string[],
+  endpoints: readonly string[],
+): Promise<ConnectedClients> {
+  const connecting = await Promise.allSettled(
+    addresses.map((address) =>
+      GlideClient.createClient({ addresses: [parseAddress(address)], requestTimeout: 5_000 }),
+    ),
+  );
+  const raw = connecting.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = connecting.find((r) => r.status === 'rejected');
+  if (failed !== undefined) {
+    for (const c of raw) c.close();
+    throw failed.reason;
+  }
+  return {
+    clients: raw.map((c, i) => glideAdapter(c, { endpoint: endpoints[i]! })),
+    async close() {
+      for (const c of raw) c.close();
     },
   };
 }
