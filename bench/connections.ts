@@ -10,6 +10,7 @@
  * The node-redis section's contenders get node-redis clients instead (`connectNodeRedis`): no
  * reconnection (the command is never resent), otherwise node-redis' defaults.
  */
+import { GlideClient } from '@valkey/valkey-glide';
 import { Redis } from 'ioredis';
 import { Redis as Redis5 } from 'ioredis5';
 import { createClient } from 'redis';
@@ -48,6 +49,7 @@ function noteError(error: Error): void {
 export class ConnectionPool {
   readonly #clients: Array<Redis | Redis5> = [];
   readonly #nodeRedis: NodeRedisClient[] = [];
+  readonly #glide: GlideClient[] = [];
   #counter: SentCounter | undefined;
 
   constructor(readonly addresses: readonly string[]) {}
@@ -66,6 +68,17 @@ export class ConnectionPool {
       counter.sent++;
       return send(...args);
     };
+  }
+
+  /** As `connect`, with Valkey GLIDE clients (the GLIDE section; their commands are not counted). */
+  async connectGlide(addresses = this.addresses): Promise<GlideClient[]> {
+    const clients = await Promise.all(
+      addresses.map((address) =>
+        GlideClient.createClient({ addresses: [parseAddress(address)], requestTimeout: 5_000 }),
+      ),
+    );
+    this.#glide.push(...clients);
+    return clients;
   }
 
   /** As `connect`, with ioredis 5 clients (the ioredis 5 section). */
@@ -120,6 +133,7 @@ export class ConnectionPool {
   async closeAll(): Promise<void> {
     const clients = this.#clients.splice(0);
     const nodeRedis = this.#nodeRedis.splice(0);
+    for (const client of this.#glide.splice(0)) client.close();
     await Promise.all([
       ...clients.map(closeClient),
       ...nodeRedis.map((c) => (c.isOpen ? c.close().catch(() => undefined) : undefined)),

@@ -3,6 +3,7 @@
  * build itself: the node connections (created and closed by the harness, identical for everyone)
  * and the retry plan of the workload.
  */
+import type { GlideClient } from '@valkey/valkey-glide';
 import type { Redis } from 'ioredis';
 import type { Redis as Redis5 } from 'ioredis5';
 import type { NodeRedisClient } from './connections.js';
@@ -47,10 +48,12 @@ export interface ContenderSetup {
   connectNodeRedis(): Promise<NodeRedisClient[]>;
   /** As `connect`, with ioredis 5 clients (the ioredis 5 section). */
   connectIoredis5(): Promise<Redis5[]>;
+  /** As `connect`, with Valkey GLIDE clients (the GLIDE section). */
+  connectGlide(): Promise<GlideClient[]>;
 }
 
 /**
- * `variant`: quorumlock or the floor over another client (node-redis, ioredis 5): reported in a section of
+ * `variant`: quorumlock or the floor over another client (node-redis, ioredis 5, GLIDE): reported in a section of
  * its own, each library variant against the floor variant on the same client (`floorId`).
  */
 export type ContenderKind = 'library' | 'peer' | 'floor' | 'variant';

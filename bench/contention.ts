@@ -109,6 +109,7 @@ export async function openContention(
           connect: (o) => pool.connect(o),
           connectNodeRedis: () => pool.connectNodeRedis(),
           connectIoredis5: () => pool.connectIoredis5(),
+          connectGlide: () => pool.connectGlide(),
         }),
       );
     }

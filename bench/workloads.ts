@@ -197,6 +197,7 @@ async function open(spec: ContenderSpec, addresses: readonly string[], retry: Re
       connect: (o) => pool.connect(o),
       connectNodeRedis: () => pool.connectNodeRedis(),
       connectIoredis5: () => pool.connectIoredis5(),
+      connectGlide: () => pool.connectGlide(),
     });
     return {
       contender,

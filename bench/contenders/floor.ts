@@ -14,6 +14,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { GlideClient } from '@valkey/valkey-glide';
 import type { Redis } from 'ioredis';
 import type { Redis as Redis5 } from 'ioredis5';
 import type { NodeRedisClient } from '../connections.js';
@@ -98,6 +99,24 @@ function floorOver(connect: (setup: ContenderSetup) => Promise<FloorClient[]>): 
 export function makeFloor(autoPipelining: boolean): ContenderSpec['create'] {
   return floorOver(async (setup) => (await setup.connect({ autoPipelining })).map(ioredisFloorClient));
 }
+
+function glideFloorClient(client: GlideClient): FloorClient {
+  return {
+    setNx: (key, value, ttlMs) => client.customCommand(['SET', key, value, 'PX', String(ttlMs), 'NX']),
+    evalsha: (key, value) => client.customCommand(['EVALSHA', RELEASE_SHA, '1', key, value]),
+    eval: (key, value) => client.customCommand(['EVAL', RELEASE, '1', key, value]),
+  };
+}
+
+/** The floor over Valkey GLIDE clients (the GLIDE section). */
+export const floorGlide: ContenderSpec = {
+  id: 'floor-glide',
+  label: 'GLIDE floor',
+  kind: 'variant',
+  package: '@valkey/valkey-glide',
+  notes: 'The raw floor written on Valkey GLIDE (customCommand): SET NX PX, EVALSHA compare-and-delete.',
+  create: floorOver(async (setup) => (await setup.connectGlide()).map(glideFloorClient)),
+};
 
 /** The floor over ioredis 5 clients (the ioredis 5 section). */
 export const floorIoredis5: ContenderSpec = {

@@ -1,9 +1,9 @@
 /** Every contender, in the order tables and charts list them. */
 import type { ContenderSpec } from '../contender.js';
-import { floor, floorIoredis5, floorNodeRedis } from './floor.js';
+import { floor, floorGlide, floorIoredis5, floorNodeRedis } from './floor.js';
 import { floorAutoPipelined } from './floor-autopipelined.js';
 import { nodeRedlock } from './node-redlock.js';
-import { quorumlock, quorumlockIoredis5, quorumlockNodeRedis } from './quorumlock.js';
+import { quorumlock, quorumlockGlide, quorumlockIoredis5, quorumlockNodeRedis } from './quorumlock.js';
 import { redisSemaphore } from './redis-semaphore.js';
 import { redlockUniversal } from './redlock-universal.js';
 import { sesamecareRedlock } from './sesamecare-redlock.js';
@@ -20,6 +20,8 @@ export const CONTENDERS: readonly ContenderSpec[] = [
   floorNodeRedis,
   quorumlockIoredis5,
   floorIoredis5,
+  quorumlockGlide,
+  floorGlide,
 ];
 
 /** The id of the library under test and of the floor the ratios are taken against. */

@@ -41,7 +41,7 @@ function load(): Promise<typeof Quorumlock> {
  */
 function contender(
   load: () => Promise<typeof Quorumlock>,
-  client: 'ioredis' | 'ioredis5' | 'node-redis',
+  client: 'ioredis' | 'ioredis5' | 'node-redis' | 'glide',
 ): ContenderSpec['create'] {
   return async (setup) => {
     const lib = await load();
@@ -50,7 +50,11 @@ function contender(
         ? (await setup.connect()).map((c) => lib.ioredisAdapter(c))
         : client === 'ioredis5'
           ? (await setup.connectIoredis5()).map((c) => lib.ioredisAdapter(c))
-          : (await setup.connectNodeRedis()).map((c) => lib.nodeRedisAdapter(c));
+          : client === 'glide'
+            ? (await setup.connectGlide()).map((c, i) =>
+                lib.glideAdapter(c, { endpoint: `glide:${setup.addresses[i]}` }),
+              )
+            : (await setup.connectNodeRedis()).map((c) => lib.nodeRedisAdapter(c));
     const retry = setup.retry;
     const redlock = new lib.Redlock(
       adapters,
@@ -102,6 +106,18 @@ export const quorumlockIoredis5: ContenderSpec = {
   notes:
     'As quorumlock, over ioredis 5 clients (npm alias ioredis5); its ratios are taken against the ioredis 5 floor.',
   create: contender(load, 'ioredis5'),
+};
+
+/** quorumlock over Valkey GLIDE, against a floor written on GLIDE. */
+export const quorumlockGlide: ContenderSpec = {
+  id: 'quorumlock-glide',
+  label: 'quorumlock (GLIDE)',
+  kind: 'variant',
+  floorId: 'floor-glide',
+  package: '@valkey/valkey-glide',
+  notes:
+    'As quorumlock, over glideAdapter(GlideClient) per node; its ratios are taken against the GLIDE floor.',
+  create: contender(load, 'glide'),
 };
 
 /**

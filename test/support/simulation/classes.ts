@@ -6,7 +6,13 @@ import {
   findWriterOverlaps,
 } from '../primitive-checkers.js';
 import { admissibleScenario, BROAD, breakingScenario, CONTENTION, WIDE } from './arbitraries.js';
-import { PrimitiveSim, readWriteSchedule, semaphoreSchedule } from './primitives.js';
+import {
+  NO_TRIM,
+  PrimitiveSim,
+  readWriteSchedule,
+  type ScriptOverride,
+  semaphoreSchedule,
+} from './primitives.js';
 import type { Violation } from './record.js';
 import { type RunResult, runScenario, type Variant } from './run.js';
 import type { Assumption, Scenario } from './scenario.js';
@@ -43,9 +49,12 @@ export interface SeedResult {
 }
 
 /** The semaphore's seeded schedule: never more than `permits` holders in overlapping windows. */
-async function semaphoreSeed(seed: number): Promise<SeedResult> {
+async function semaphoreSeed(
+  seed: number,
+  overrides?: ReadonlyMap<string, ScriptOverride>,
+): Promise<SeedResult> {
   const permits = (Math.abs(seed) % 3) + 1;
-  const sim = new PrimitiveSim({ seed });
+  const sim = new PrimitiveSim({ seed, ...(overrides ? { overrides } : {}) });
   await semaphoreSchedule(sim, permits);
   const excess = findExcess(sim.windows, permits);
   return {
@@ -119,6 +128,13 @@ export const CLASSES: readonly SoakClass[] = [
     arbitrary: admissibleScenario(BROAD),
     runSeed: semaphoreSeed,
     mustBeClean: true,
+  },
+  {
+    name: 'variant/sem-no-trim',
+    weight: 1,
+    arbitrary: admissibleScenario(BROAD),
+    runSeed: (seed) => semaphoreSeed(seed, NO_TRIM),
+    mustBeClean: false,
   },
   {
     name: 'admissible/rwlock',

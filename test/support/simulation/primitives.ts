@@ -139,6 +139,19 @@ export async function semaphoreSchedule(sim: PrimitiveSim, permits: number, cont
         // Sometimes past the validity: the window ends at the deadline, never later.
         await sim.sleep(sim.int(0, ttl));
         end();
+        if (sim.random() < 0.3) {
+          // A renew by value from another instance, often after the permit lapsed and its place
+          // was taken (R7): if it says renewed, the API claims a window for that holder, which
+          // works within it and stops before it releases.
+          const other = sim.redlock().semaphore('pool', { permits });
+          const renewed = await other.renew(permit.value, ttl);
+          if (renewed.renewed) {
+            const start = sim.time.now();
+            await sim.sleep(sim.int(0, Math.floor(renewed.validityMs / 2)));
+            const end = Math.min(start + renewed.validityMs, sim.time.now());
+            sim.windows.push({ holder: permit.value, resource: 'pool', start, end, weight: count });
+          }
+        }
         await permit.release();
       }
       await redlock.idle();
