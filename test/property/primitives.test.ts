@@ -14,6 +14,7 @@ import {
   type HolderWindow,
   type IntentWindow,
 } from '../support/primitive-checkers.js';
+import { classNamed } from '../support/simulation/classes.js';
 import {
   NO_TRIM,
   PrimitiveSim,
@@ -165,4 +166,21 @@ describe('broken pieces, caught by pinned replays', () => {
     const real = await readerDuringIntent(undefined);
     expect(findIntentBreaches(real.windows, real.intents)).toEqual([]);
   });
+});
+
+describe('the soak classes of the semaphore, on pinned seeds (test/support/simulation/classes.ts)', () => {
+  // Seeds found once by running each class from seed 1; a fixed replay, no search.
+  it.each([
+    ['control/sem-wipe', 6],
+    ['control/sem-evict', 6],
+    ['variant/sem-no-trim', 2],
+  ] as const)(
+    '%s at seed %i shows more than `permits` holders; the admissible class does not',
+    async (name, seed) => {
+      const broken = await classNamed(name).runSeed!(seed);
+      expect(broken.violations.map((v) => v.kind)).toContain('S1');
+      const clean = await classNamed('admissible/semaphore').runSeed!(seed);
+      expect(clean.violations).toEqual([]);
+    },
+  );
 });

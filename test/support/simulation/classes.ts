@@ -8,6 +8,7 @@ import {
 import { admissibleScenario, BROAD, breakingScenario, CONTENTION, WIDE } from './arbitraries.js';
 import {
   NO_TRIM,
+  nodeFaults,
   PrimitiveSim,
   readWriteSchedule,
   type ScriptOverride,
@@ -52,10 +53,11 @@ export interface SeedResult {
 async function semaphoreSeed(
   seed: number,
   overrides?: ReadonlyMap<string, ScriptOverride>,
+  nemesis?: (sim: PrimitiveSim) => Promise<void>,
 ): Promise<SeedResult> {
   const permits = (Math.abs(seed) % 3) + 1;
   const sim = new PrimitiveSim({ seed, ...(overrides ? { overrides } : {}) });
-  await semaphoreSchedule(sim, permits);
+  await semaphoreSchedule(sim, permits, 6, nemesis);
   const excess = findExcess(sim.windows, permits);
   return {
     violations: excess.length > 0 ? [{ kind: 'S1', detail: describeExcess(excess) }] : [],
@@ -128,6 +130,20 @@ export const CLASSES: readonly SoakClass[] = [
     arbitrary: admissibleScenario(BROAD),
     runSeed: semaphoreSeed,
     mustBeClean: true,
+  },
+  {
+    name: 'control/sem-wipe',
+    weight: 1,
+    arbitrary: admissibleScenario(BROAD),
+    runSeed: (seed) => semaphoreSeed(seed, undefined, nodeFaults('wipe')),
+    mustBeClean: false,
+  },
+  {
+    name: 'control/sem-evict',
+    weight: 1,
+    arbitrary: admissibleScenario(BROAD),
+    runSeed: (seed) => semaphoreSeed(seed, undefined, nodeFaults('evict')),
+    mustBeClean: false,
   },
   {
     name: 'variant/sem-no-trim',

@@ -122,9 +122,15 @@ export class PrimitiveSim {
  * rounds (seeded TTLs, hold times, some renewals, some holders that outstay their validity), over
  * links with seeded delays. Resolves when every client is done; the windows are in `sim.windows`.
  */
-export async function semaphoreSchedule(sim: PrimitiveSim, permits: number, contenders = 6): Promise<void> {
-  const run = Promise.all(
-    Array.from({ length: contenders }, async () => {
+export async function semaphoreSchedule(
+  sim: PrimitiveSim,
+  permits: number,
+  contenders = 6,
+  nemesis?: (sim: PrimitiveSim) => Promise<void>,
+): Promise<void> {
+  const run = Promise.all([
+    nemesis?.(sim),
+    ...Array.from({ length: contenders }, async () => {
       const redlock = sim.redlock();
       const sem = redlock.semaphore('pool', { permits });
       for (let round = 0; round < 3; round++) {
@@ -156,8 +162,23 @@ export async function semaphoreSchedule(sim: PrimitiveSim, permits: number, cont
       }
       await redlock.idle();
     }),
-  );
+  ]);
   await sim.time.run(run, 1_000_000);
+}
+
+/**
+ * Negative controls' faults, each outside the lock's assumptions: at seeded times, one node
+ * restarts without its data (`wipe`) or drops the semaphore's key (`evict`).
+ */
+export function nodeFaults(kind: 'wipe' | 'evict', key = 'pool'): (sim: PrimitiveSim) => Promise<void> {
+  return async (sim) => {
+    for (let i = 0; i < 4; i++) {
+      await sim.sleep(sim.int(50, 400));
+      const node = sim.nodes[sim.int(0, sim.nodes.length - 1)]!;
+      if (kind === 'wipe') node.restart({ persist: false });
+      else node.del(key);
+    }
+  };
 }
 
 /** Admissible read-write schedule: readers and writers in rounds, over seeded links. */
