@@ -1,37 +1,14 @@
-/**
- * `npm run bench [-- options]`: every contender on the same 5 nodes, interleaved, several
- * repetitions; writes bench/results/latest.json, the charts and the generated section of
- * docs/performance.md. See bench/README.md.
- *
- *   --quick              ~1 minute smoke run: short windows, 3 repetitions; writes only
- *                        bench/results/raw/ and prints the tables (never the committed results)
- *   --reps N             repetitions (default 5; the targets need at least 5)
- *   --only a,b           only these contender ids (partial run: results go to raw/ only)
- *   --workloads a,b      only these workloads (partial run)
- *   --seed N             seed of the order shuffle (default: from the clock, printed)
- *   --no-docs            do not touch latest.json or docs/ even on a full run
- *   --baseline DIR       also measure the quorumlock built in DIR/dist (an earlier commit's
- *                        checkout), as the variant "quorumlock (baseline)" (partial run)
- *   --from FILE          measure nothing: report a saved run (results JSON) again, e.g. after
- *                        changing the report; rewrites latest.json and docs/ if it is a full run
- *
- * Nodes: QUORUMLOCK_NODES (comma-separated host:port, at least 5) when set; otherwise 5 local
- * redis-server processes on free ports, persistence off, stopped at the end.
- */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { NodeSet, parseAddress } from '../tools/nodes.js';
 import { connectionStats } from './connections.js';
 import type { ContenderSpec } from './contender.js';
-import { CONTENDERS, FLOOR_ID, LIBRARY_ID } from './contenders/index.js';
-import { distProblem, quorumlockBaseline } from './contenders/quorumlock.js';
+import { FLOOR_ID, LIBRARY_ID } from './contenders/index.js';
+import { distProblem } from './contenders/quorumlock.js';
 import { openContention } from './contention.js';
 import { canForceGc, collectGarbage } from './measure.js';
 import {
@@ -43,175 +20,30 @@ import {
 } from './report.js';
 import {
   type CellResult,
-  type ContenderInfo,
   type Repetition,
   type RunConfig,
   type RunData,
   summarise,
-  WORKLOADS,
   type WorkloadId,
 } from './results.js';
+import {
+  commandLine,
+  contenderInfo,
+  FULL_PLAN,
+  formatWithBiome,
+  gitCommit,
+  type Plan,
+  parseOptions,
+  QUICK_PLAN,
+  ROOT,
+} from './run-plan.js';
 import { seededRandom, shuffle } from './stats.js';
 import { type CellParams, type CellRunner, openLatency, openThroughput } from './workloads.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 const DOC = join(ROOT, 'docs', 'performance.md');
 const RATIO_SVG = join(ROOT, 'docs', 'performance-ratios.svg');
 const TARGET_SVG = join(ROOT, 'docs', 'performance-targets.svg');
-
-/**
- * Measured time per contender and workload, cut into slices: within a workload the contenders'
- * slices alternate (rotating order), so a burst of load from elsewhere on a shared machine falls
- * on all of them rather than on whoever happened to be running.
- */
-interface Plan {
-  sliceMs: number;
-  slices: number;
-}
-const FULL_PLAN: Record<WorkloadId, Plan> = {
-  latency: { sliceMs: 500, slices: 3 },
-  'throughput-1': { sliceMs: 500, slices: 3 },
-  'throughput-16': { sliceMs: 500, slices: 4 },
-  'throughput-128': { sliceMs: 500, slices: 4 },
-  contention: { sliceMs: 1250, slices: 2 },
-  'scaling-n1': { sliceMs: 500, slices: 2 },
-  'scaling-n3': { sliceMs: 500, slices: 2 },
-  'scaling-n5': { sliceMs: 500, slices: 2 },
-};
-const QUICK_PLAN: Record<WorkloadId, Plan> = {
-  latency: { sliceMs: 200, slices: 1 },
-  'throughput-1': { sliceMs: 200, slices: 1 },
-  'throughput-16': { sliceMs: 200, slices: 1 },
-  'throughput-128': { sliceMs: 200, slices: 1 },
-  contention: { sliceMs: 300, slices: 1 },
-  'scaling-n1': { sliceMs: 150, slices: 1 },
-  'scaling-n3': { sliceMs: 150, slices: 1 },
-  'scaling-n5': { sliceMs: 150, slices: 1 },
-};
-
-interface Options {
-  quick: boolean;
-  reps: number;
-  contenders: ContenderSpec[];
-  workloads: WorkloadId[];
-  seed: number;
-  docs: boolean;
-  partial: boolean;
-  from: string | undefined;
-}
-
-function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      quick: { type: 'boolean', default: false },
-      reps: { type: 'string' },
-      only: { type: 'string' },
-      baseline: { type: 'string' },
-      workloads: { type: 'string' },
-      seed: { type: 'string' },
-      'no-docs': { type: 'boolean', default: false },
-      from: { type: 'string' },
-    },
-  });
-  const quick = values.quick === true;
-  const reps = Number(values.reps ?? (quick ? 3 : 5));
-  if (!Number.isInteger(reps) || reps < 1 || reps > 100)
-    throw new Error('--reps must be an integer in [1, 100]');
-  const ids = values.only?.split(',').map((s) => s.trim());
-  const all = values.baseline
-    ? [...CONTENDERS, quorumlockBaseline(values.baseline, `baseline ${values.baseline}`)]
-    : CONTENDERS;
-  const contenders = ids === undefined ? [...all] : all.filter((c) => ids.includes(c.id));
-  const unknown = ids?.filter((id) => !all.some((c) => c.id === id)) ?? [];
-  if (unknown.length > 0) {
-    throw new Error(
-      `--only: unknown contender ${unknown.join(', ')}; known: ${CONTENDERS.map((c) => c.id).join(', ')}`,
-    );
-  }
-  const wl = values.workloads?.split(',').map((s) => s.trim());
-  const workloads = wl === undefined ? [...WORKLOADS] : WORKLOADS.filter((w) => wl.includes(w));
-  const badWl = wl?.filter((w) => !(WORKLOADS as readonly string[]).includes(w)) ?? [];
-  if (badWl.length > 0)
-    throw new Error(`--workloads: unknown ${badWl.join(', ')}; known: ${WORKLOADS.join(', ')}`);
-  const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
-  if (!Number.isInteger(seed)) throw new Error('--seed must be an integer');
-  return {
-    quick,
-    reps,
-    contenders,
-    workloads,
-    seed,
-    docs: values['no-docs'] !== true,
-    partial: ids !== undefined || wl !== undefined || values.baseline !== undefined,
-    from: values.from,
-  };
-}
-
-function commandLine(argv: string[]): string {
-  const args = argv.join(' ');
-  if (process.env.npm_lifecycle_event === 'bench') return `npm run bench${args ? ` -- ${args}` : ''}`;
-  return `tsx bench/run.ts${args ? ` ${args}` : ''}`;
-}
-
-/** Lay the JSON out the way the repository's formatter wants it, so `biome check .` stays clean. */
-function formatWithBiome(file: string): void {
-  try {
-    execFileSync(join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', file], {
-      stdio: 'ignore',
-    });
-  } catch {
-    console.log(
-      `(could not run biome format on ${relative(ROOT, file)}; run \`npx biome format --write\` on it)`,
-    );
-  }
-}
-
-function gitCommit(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    }).trim();
-    return dirty === '' ? head : `${head} + uncommitted changes in src/`;
-  } catch {
-    return 'unknown (no git)';
-  }
-}
-
-async function packageVersion(name: string | undefined): Promise<string> {
-  const file = join(ROOT, 'node_modules', ...(name ?? 'quorumlock').split('/'), 'package.json');
-  const path = name === undefined ? join(ROOT, 'package.json') : file;
-  try {
-    return (JSON.parse(await readFile(path, 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
-
-async function contenderInfo(spec: ContenderSpec): Promise<ContenderInfo> {
-  const version =
-    spec.kind === 'floor'
-      ? `ioredis ${await packageVersion('ioredis')}`
-      : spec.kind === 'variant'
-        ? `${spec.floorId ? `${await packageVersion(undefined)}, dist/, ` : ''}${spec.package ?? 'redis'} ${await packageVersion(spec.package ?? 'redis')}`
-        : spec.kind === 'library'
-          ? `${await packageVersion(undefined)}, dist/`
-          : (await packageVersion(spec.package)).replace(/^v/, '');
-  return {
-    id: spec.id,
-    label: spec.label,
-    kind: spec.kind,
-    version,
-    notes: spec.notes,
-    ...(spec.floorId ? { floorId: spec.floorId } : {}),
-  };
-}
 
 function adminClient(address: string): Redis {
   const { host, port } = parseAddress(address);
