@@ -1,5 +1,5 @@
-import { type Command, isNoScriptError, type RedisClient } from '../adapter.js';
-import { endpointOf, evalArgs, replyOf, wire } from './shared.js';
+import type { RedisClient } from '../adapter.js';
+import { endpointOf, execEach } from './shared.js';
 
 /** The part of a Valkey GLIDE client (`GlideClient`, `@valkey/valkey-glide` 2.x) the adapter uses. */
 export interface GlideLike {
@@ -38,30 +38,9 @@ export function glideAdapter(client: GlideLike, options: GlideAdapterOptions = {
     );
   }
 
-  async function run(command: Command, commands: readonly Command[]): Promise<unknown> {
-    const [name, args] = wire(command, commands);
-    try {
-      return replyOf(command, commands, await client.customCommand([name, ...args]));
-    } catch (error) {
-      if (command.type === 'eval' && isNoScriptError(error)) {
-        try {
-          return await client.customCommand(['EVAL', ...evalArgs(command)]);
-        } catch (again) {
-          return replyOrThrow(again);
-        }
-      }
-      return replyOrThrow(error);
-    }
-  }
-
   return {
     endpoint,
-    async exec(commands) {
-      const replies = await Promise.allSettled(commands.map((command) => run(command, commands)));
-      const failed = replies.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-      return replies.map((r) => (r as PromiseFulfilledResult<unknown>).value);
-    },
+    exec: (commands) => execEach(commands, (args) => client.customCommand(args), replyOrThrow),
   };
 }
 
@@ -73,16 +52,9 @@ export function glideAdapter(client: GlideLike, options: GlideAdapterOptions = {
 const CALL_FAILURES = new Set(['ClosingError', 'ConnectionError', 'TimeoutError', 'CircuitBreakerError']);
 
 function replyOrThrow(error: unknown): Error {
-  if (error instanceof Error && error.constructor.name === 'RequestError') return error;
-  if (
-    error instanceof Error &&
-    !CALL_FAILURES.has(error.constructor.name) &&
-    error.constructor.name !== 'Error'
-  ) {
-    // ExecAbortError and any other RequestError subclass: the server's answer to this command.
-    let proto = Object.getPrototypeOf(error);
-    while (proto && proto.constructor.name !== 'RequestError') proto = Object.getPrototypeOf(proto);
-    if (proto) return error;
+  if (!(error instanceof Error) || CALL_FAILURES.has(error.constructor.name)) throw error;
+  for (let proto = Object.getPrototypeOf(error); proto; proto = Object.getPrototypeOf(proto)) {
+    if (proto.constructor?.name === 'RequestError') return error;
   }
   throw error;
 }

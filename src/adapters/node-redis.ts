@@ -1,11 +1,11 @@
-import { type Command, isNoScriptError, type RedisClient } from '../adapter.js';
+import type { RedisClient } from '../adapter.js';
 import { InvalidArgumentError } from '../errors.js';
 import {
   isNodeRedisCluster,
   type NodeRedisClusterLike,
   nodeRedisClusterAdapter,
 } from './node-redis-cluster.js';
-import { endpointOf, evalArgs, replyOf, errorReplyOrThrow as replyOrThrow, wire } from './shared.js';
+import { endpointOf, execEach, errorReplyOrThrow as replyOrThrow } from './shared.js';
 
 /** The part of a node-redis client (`createClient()`) the adapter uses. */
 export interface NodeRedisLike {
@@ -59,31 +59,9 @@ export function nodeRedisAdapter(
   }
   const endpoint = options.endpoint ?? nodeRedisEndpoint(client);
 
-  async function run(command: Command, commands: readonly Command[]): Promise<unknown> {
-    const [name, args] = wire(command, commands);
-    try {
-      return replyOf(command, commands, await client.sendCommand([name, ...args]));
-    } catch (error) {
-      if (command.type === 'eval' && isNoScriptError(error)) {
-        try {
-          return await client.sendCommand(['EVAL', ...evalArgs(command)]);
-        } catch (again) {
-          return replyOrThrow(again);
-        }
-      }
-      return replyOrThrow(error);
-    }
-  }
-
   return {
     endpoint,
-    async exec(commands) {
-      const replies = await Promise.allSettled(commands.map((command) => run(command, commands)));
-      // A failed call (closed, refused) fails the whole exec; error replies stay in their slot.
-      const failed = replies.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-      return replies.map((r) => (r as PromiseFulfilledResult<unknown>).value);
-    },
+    exec: (commands) => execEach(commands, (args) => client.sendCommand(args), replyOrThrow),
   };
 }
 

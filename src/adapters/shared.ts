@@ -1,4 +1,4 @@
-import type { Command, EvalCommand } from '../adapter.js';
+import { type Command, type EvalCommand, isNoScriptError, type Reply } from '../adapter.js';
 import { acquireScript } from '../scripts/acquire.js';
 
 /** EVALSHA arguments: sha, numkeys, keys..., args... */
@@ -78,4 +78,36 @@ export function errorReplyOrThrow(error: unknown): Error {
     if (proto.constructor?.name === 'ErrorReply') return error as Error;
   }
   throw error;
+}
+
+/**
+ * `exec` for a client that sends one command at a time (node-redis, GLIDE): every command is
+ * issued at once, in order, each as EVALSHA with EVAL on NOSCRIPT (or as its wire form). An error
+ * reply, as `replyOrThrow` recognises it, stays in its command's slot; any other failure (closed,
+ * refused) fails the whole call.
+ */
+export async function execEach(
+  commands: readonly Command[],
+  send: (args: string[]) => Promise<unknown>,
+  replyOrThrow: (error: unknown) => Error,
+): Promise<Reply[]> {
+  const run = async (command: Command): Promise<unknown> => {
+    const [name, args] = wire(command, commands);
+    try {
+      return replyOf(command, commands, await send([name, ...args]));
+    } catch (error) {
+      if (command.type === 'eval' && isNoScriptError(error)) {
+        try {
+          return await send(['EVAL', ...evalArgs(command)]);
+        } catch (again) {
+          return replyOrThrow(again);
+        }
+      }
+      return replyOrThrow(error);
+    }
+  };
+  const replies = await Promise.allSettled(commands.map(run));
+  const failed = replies.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return replies.map((r) => (r as PromiseFulfilledResult<unknown>).value);
 }

@@ -1,7 +1,10 @@
 import type { Command, RedisClient } from '../../src/adapter.js';
 import type { Clock, Timers } from '../../src/clock.js';
+import { LockAcquireError } from '../../src/errors.js';
+import type { RedlockOptions } from '../../src/options.js';
+import { Redlock } from '../../src/redlock.js';
 import { MemoryNode, memoryAdapter } from '../../src/testing/memory.js';
-import type { VirtualTime } from './virtual-time.js';
+import { VirtualTime as Time, type VirtualTime, virtualRuntime } from './virtual-time.js';
 
 /** One call sent to a node: when (virtual ms) and what. */
 export interface CallRecord {
@@ -102,4 +105,27 @@ export class MemoryCluster {
       ),
     );
   }
+}
+
+/** A Redlock over `n` memory nodes on a fresh virtual clock (the unit tests' usual world). */
+export function memoryRedlock(n = 5, options: RedlockOptions = {}, seed = 7) {
+  const time = new Time();
+  const cluster = new MemoryCluster(n, time);
+  const redlock = new Redlock(cluster.clients, { ...options, runtime: virtualRuntime(time, seed) });
+  return { time, cluster, redlock };
+}
+
+/** Run an acquisition on virtual time and return the LockAcquireError it rejected with. */
+export async function acquireFailureOn(
+  time: VirtualTime,
+  promise: Promise<unknown>,
+): Promise<LockAcquireError> {
+  const error = await time.run(promise).then(
+    () => {
+      throw new Error('expected the acquisition to fail');
+    },
+    (e: unknown) => e,
+  );
+  if (!(error instanceof LockAcquireError)) throw error;
+  return error;
 }

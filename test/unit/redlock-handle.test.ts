@@ -1,33 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { formatNodes, LockAcquireError } from '../../src/errors.js';
+import { formatNodes } from '../../src/errors.js';
 import type { Lock } from '../../src/lock.js';
-import type { RedlockOptions } from '../../src/options.js';
 import { Redlock } from '../../src/redlock.js';
 import { MemoryNode, memoryAdapter } from '../../src/testing/memory.js';
-import { MemoryCluster } from '../support/memory-cluster.js';
+import { acquireFailureOn, memoryRedlock } from '../support/memory-cluster.js';
 import { VirtualTime, virtualRuntime } from '../support/virtual-time.js';
 
 const TTL = 10_000;
 const DRIFT = Math.floor(TTL * 0.01) + 2;
 
-function setup(n = 5, options: RedlockOptions = {}, seed = 7) {
-  const time = new VirtualTime();
-  const cluster = new MemoryCluster(n, time);
-  const redlock = new Redlock(cluster.clients, { ...options, runtime: virtualRuntime(time, seed) });
-  return { time, cluster, redlock };
-}
-
-/** Run an acquisition on virtual time and return the error it rejected with. */
-async function failure(time: VirtualTime, promise: Promise<unknown>): Promise<LockAcquireError> {
-  const error = await time.run(promise).then(
-    () => {
-      throw new Error('expected the acquisition to fail');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(LockAcquireError);
-  return error as LockAcquireError;
-}
+const setup = memoryRedlock;
+const failure = acquireFailureOn;
 
 describe('release (R6)', () => {
   it('is idempotent, reports "not held" per node, and never deletes another holder', async () => {
