@@ -200,8 +200,12 @@ describe('renew (R7, R8)', () => {
     const resource = nodes.key('renew-repair');
     const lock = (await redlock.acquireLock(resource, TTL))!;
     await nodes.admins[1]!.del(resource);
-    expect(await lock.renew(30_000)).toBe(true);
-    await redlock.idle();
+    // The repair goes to nodes that answered "absent" before the strict round was decided: if
+    // node 1 answered after the third vote (a loaded host), renew again; each renew must succeed.
+    for (let i = 0; i < 5 && (await nodes.values(resource))[1] !== lock.value; i++) {
+      expect(await lock.renew(30_000)).toBe(true);
+      await redlock.idle();
+    }
     expect(await nodes.values(resource)).toEqual(Array(5).fill(lock.value));
     expect((await nodes.pttls(resource))[1]).toBeGreaterThan(20_000);
     await lock.release();
