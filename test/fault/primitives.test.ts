@@ -1,10 +1,11 @@
 import { describe, expect, inject, it } from 'vitest';
 import { LockAcquireError } from '../../src/errors.js';
-import { ONCE, useFaults } from '../support/fault-hooks.js';
+import { acquireFailure, eventually, ONCE, useFaults, waitForUptime } from '../support/fault-hooks.js';
 
 /**
  * The semaphore and the read-write lock under a subset of the fault matrix (docs/testing.md):
- * a paused node, a partition, a restart with persistence. Assertions are on who holds, never on
+ * a paused node, a partition, a restart with persistence, and a restart without it (a negative
+ * control, and the uptime quarantine that closes it). Assertions are on who holds, never on
  * timing. Needs process control: skipped on external nodes (QUORUMLOCK_NODES).
  */
 const faults = useFaults();
@@ -73,5 +74,51 @@ describe.skipIf(inject('externalNodes'))('semaphore and read-write lock under fa
     expect(await reader.renew()).toBe(true);
     await holder.release();
     await reader.release();
+  });
+
+  /** Restarted nodes' votes count only after this long up (R14): the longest TTL plus Redis's 1 s rounding. */
+  const TTL = 2_000;
+  const QUARANTINE = TTL + 1_000;
+
+  it('restart without persistence (negative control): a permit and a write lease lost on node 2 let a second holder in; the uptime quarantine keeps it out', async () => {
+    // B reaches {2,3,4}; nodes 3 and 4 must be past the quarantine, so only node 2's vote is in question.
+    expect(await waitForUptime([own.set.nodes[3]!, own.set.nodes[4]!], QUARANTINE / 1_000)).toBe(true);
+    const netA = await faults.network(own.set.addresses);
+    const netB = await faults.network(own.set.addresses);
+    netA.reachOnly([0, 1, 2]);
+    netB.reachOnly([2, 3, 4]);
+    const permitA = await redlock(netA.clients).semaphore('wipe:sem', { permits: 1 }).acquire(30_000);
+    const writerA = await redlock(netA.clients).readWrite('wipe:rw').write(30_000);
+    await faults.scope.crash(own.set.nodes[2]!, { persistence: 'none' });
+    expect(await own.set.nodes[2]!.command('EXISTS', 'wipe:sem')).toBe(0);
+
+    // Outside the assumptions: B's majority {2,3,4} meets A's only on node 2, which forgot A.
+    // The ioredis adapter fails a call at once while its client reconnects: wait for B's link to node 2.
+    const reconnected = () =>
+      netB.clients[2]!.exec([{ type: 'info', sections: ['server'] }]).then(
+        () => true,
+        () => false,
+      );
+    expect(await eventually(reconnected, 20_000)).toBe(true);
+    const permitB = await redlock(netB.clients).semaphore('wipe:sem', { permits: 1 }).acquire(TTL, ONCE);
+    const readerB = await redlock(netB.clients).readWrite('wipe:rw').read(TTL, ONCE);
+    expect(permitB.value).not.toBe(permitA.value);
+    expect(permitA.remainingMs()).toBeGreaterThan(0); // two holders of the one permit at once
+    expect(writerA.remainingMs()).toBeGreaterThan(0); // a writer and a reader at once
+    await permitB.release();
+    await readerB.release();
+
+    // With minNodeUptimeMs at the longest TTL, node 2's vote does not count: B is refused.
+    const guarded = redlock(netB.clients, { minNodeUptimeMs: QUARANTINE });
+    const refusedPermit = await acquireFailure(
+      guarded.semaphore('wipe:sem', { permits: 1 }).acquire(TTL, ONCE),
+    );
+    expect(refusedPermit.reason).toBe('unavailable');
+    expect(refusedPermit.nodes[2]!.outcome).toBe('quarantined');
+    const refusedReader = await acquireFailure(guarded.readWrite('wipe:rw').read(TTL, ONCE));
+    expect(refusedReader.reason).toBe('unavailable');
+    expect(refusedReader.nodes[2]!.outcome).toBe('quarantined');
+    await permitA.release();
+    await writerA.release();
   });
 });

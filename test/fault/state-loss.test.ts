@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, expect, inject, it } from 'vitest';
 import { formatNodes } from '../../src/errors.js';
 import { fenceKeyOf } from '../../src/keys.js';
-import { acquireFailure, eventually, ONCE, useFaults } from '../support/fault-hooks.js';
+import { acquireFailure, eventually, ONCE, useFaults, waitForUptime } from '../support/fault-hooks.js';
 import { describeViolations, History, violationCount } from '../support/history.js';
 
 /**
@@ -65,24 +65,9 @@ describe.skipIf(inject('externalNodes'))('a node in the holder quorum loses stat
     return { lockB, heldB };
   }
 
-  const waitForUptime = (nodes: number[], seconds: number) =>
-    eventually(
-      async () => {
-        const uptimes = await Promise.all(
-          nodes.map(async (i) =>
-            Number(
-              /uptime_in_seconds:(\d+)/.exec(String(await own.set.nodes[i]!.command('INFO', 'server')))?.[1],
-            ),
-          ),
-        );
-        return uptimes.every((u) => u >= seconds);
-      },
-      (seconds + 5) * 1_000,
-    );
-
   it('row 21 (negative control): kill -9 and an immediate restart without persistence lets B in; fencing issues B no token; the uptime quarantine keeps B out', async () => {
     // Nodes 3 and 4 have been up for longer than the quarantine; node 2 is about to restart.
-    expect(await waitForUptime([3, 4], QUARANTINE / 1_000)).toBe(true);
+    expect(await waitForUptime([own.set.nodes[3]!, own.set.nodes[4]!], QUARANTINE / 1_000)).toBe(true);
     const s = await holderOnFirstThree('row21');
     await faults.scope.crash(own.set.nodes[2]!, { persistence: 'none' });
     expect(await own.set.nodes[2]!.command('EXISTS', s.resource)).toBe(0);
@@ -156,7 +141,7 @@ describe.skipIf(inject('externalNodes'))('a node in the holder quorum loses stat
   });
 
   it('row 24 (negative control): a restart from rolled-back data lets B in, and fencing cannot help (a stale counter repeats a token); the uptime quarantine keeps B out', async () => {
-    expect(await waitForUptime([3, 4], QUARANTINE / 1_000)).toBe(true);
+    expect(await waitForUptime([own.set.nodes[3]!, own.set.nodes[4]!], QUARANTINE / 1_000)).toBe(true);
     let snapshot = '';
     const s = await holderOnFirstThree('row24', {
       beforeAcquire: async () => {

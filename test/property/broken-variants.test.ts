@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classNamed } from '../support/simulation/classes.js';
+import { lockClass } from '../support/simulation/classes.js';
 import { PINS } from '../support/simulation/pins.js';
 import { describeRun, runScenario, unexpected, type Variant } from '../support/simulation/run.js';
 import type { Scenario } from '../support/simulation/scenario.js';
@@ -84,7 +84,7 @@ const PIECES: readonly BrokenPiece[] = [
 const kinds = (violations: readonly Violation[]) => [...new Set(violations.map((v) => v.kind))].sort();
 
 describe.each(PIECES)('broken variant: $name', ({ klass, schedule, caughtBy }) => {
-  const { arbitrary, variant } = classNamed(klass);
+  const { arbitrary, variant } = lockClass(klass);
   const broken = (s: Scenario): Variant => variant!(s);
 
   it('is clean with the real piece and caught with the broken one on a hand-built schedule', async () => {

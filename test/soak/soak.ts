@@ -12,6 +12,7 @@
 import {
   CLASSES,
   classNamed,
+  primitiveScenarioOf,
   runClass as run,
   runSeed,
   type SoakClass,
@@ -48,8 +49,10 @@ async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   if (args.replay) {
     const klass = classNamed(args.replay.name);
-    if (klass.runSeed) {
-      const { violations } = await klass.runSeed(args.replay.seed);
+    if (klass.primitive) {
+      const scenario = primitiveScenarioOf(klass, args.replay.seed);
+      const { violations } = await runSeed(klass, args.replay.seed);
+      console.log(JSON.stringify(scenario, null, 1));
       console.log(violations.map((v) => `${v.kind}: ${v.detail}`).join('\n') || 'no violation');
     } else console.log(describeRun(await run(klass, scenarioOf(klass, args.replay.seed)), 2_000));
     return 0;

@@ -7,7 +7,7 @@ import type { RedisClient } from '../../src/adapter.js';
 import { LockAcquireError } from '../../src/errors.js';
 import type { RedlockOptions } from '../../src/options.js';
 import { Redlock } from '../../src/redlock.js';
-import { NodeSet } from '../../tools/nodes.js';
+import { NodeSet, type RedisNode } from '../../tools/nodes.js';
 import type { ClientKind } from './clients.js';
 import { FaultScope } from './faults.js';
 import { ClientNetwork } from './network.js';
@@ -112,4 +112,17 @@ export async function eventually(probe: () => Promise<boolean> | boolean, limitM
     if (performance.now() >= until) return false;
     await sleep(20);
   }
+}
+
+/**
+ * Wait until every node reports `uptime_in_seconds` of at least `seconds` (so an uptime
+ * quarantine of that length does not hold it back); resolves whether they all did in time.
+ */
+export function waitForUptime(nodes: readonly RedisNode[], seconds: number): Promise<boolean> {
+  const uptime = async (node: RedisNode) =>
+    Number(/uptime_in_seconds:(\d+)/.exec(String(await node.command('INFO', 'server')))?.[1]);
+  return eventually(
+    async () => (await Promise.all(nodes.map(uptime))).every((u) => u >= seconds),
+    (seconds + 5) * 1_000,
+  );
 }

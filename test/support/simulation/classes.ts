@@ -1,19 +1,14 @@
 import fc from 'fast-check';
-import {
-  describeExcess,
-  describeWriterOverlaps,
-  findExcess,
-  findWriterOverlaps,
-} from '../primitive-checkers.js';
 import { admissibleScenario, BROAD, breakingScenario, CONTENTION, WIDE } from './arbitraries.js';
 import {
-  NO_TRIM,
-  nodeFaults,
-  PrimitiveSim,
-  readWriteSchedule,
-  type ScriptOverride,
-  semaphoreSchedule,
-} from './primitives.js';
+  type PrimitiveFaultKind,
+  type PrimitiveKind,
+  type PrimitiveScenario,
+  type PrimitiveVariant,
+  primitiveScenario,
+  runPrimitive,
+} from './primitive-scenario.js';
+import { NO_TRIM, READ_IGNORES_INTENT } from './primitive-variants.js';
 import type { Violation } from './record.js';
 import { type RunResult, runScenario, type Variant } from './run.js';
 import type { Assumption, Scenario } from './scenario.js';
@@ -27,53 +22,38 @@ import {
   unvettedFirstContactVariant,
 } from './variants.js';
 
-/** One class of schedule the soak runs, and the pinned replays draw from. */
-export interface SoakClass {
+interface ClassBase {
   readonly name: string;
   /** Share of the cycle this class gets. */
   readonly weight: number;
-  readonly arbitrary: fc.Arbitrary<Scenario>;
-  readonly variant?: (scenario: Scenario) => Variant;
   /** Admissible with the real Redlock: any violation not matching a known bug fails the soak. */
   readonly mustBeClean: boolean;
-  /**
-   * A class that is not a lock scenario (the semaphore, the read-write lock): runs its own
-   * seeded schedule instead of `arbitrary` and `runScenario`.
-   */
-  readonly runSeed?: (seed: number) => Promise<SeedResult>;
 }
+
+/** A class of the lock's scenarios (scenario.ts), run by `runScenario`. */
+export interface LockClass extends ClassBase {
+  readonly arbitrary: fc.Arbitrary<Scenario>;
+  readonly variant?: (scenario: Scenario) => Variant;
+  readonly primitive?: undefined;
+}
+
+/** A class of the semaphore's or the read-write lock's scenarios (primitive-scenario.ts). */
+export interface PrimitiveClass extends ClassBase {
+  readonly primitive: {
+    readonly arbitrary: fc.Arbitrary<PrimitiveScenario>;
+    readonly variant?: PrimitiveVariant;
+    /** The checker that must see a control's or a variant's schedules. */
+    readonly caughtBy?: Violation['kind'];
+  };
+}
+
+/** One class of schedule the soak runs, and the pinned replays draw from. */
+export type SoakClass = LockClass | PrimitiveClass;
 
 /** What one schedule of a class found: its violations, and how much it did. */
 export interface SeedResult {
   readonly violations: readonly Violation[];
   readonly stats: { readonly operations: number; readonly nodeCalls: number };
-}
-
-/** The semaphore's seeded schedule: never more than `permits` holders in overlapping windows. */
-async function semaphoreSeed(
-  seed: number,
-  overrides?: ReadonlyMap<string, ScriptOverride>,
-  nemesis?: (sim: PrimitiveSim) => Promise<void>,
-): Promise<SeedResult> {
-  const permits = (Math.abs(seed) % 3) + 1;
-  const sim = new PrimitiveSim({ seed, ...(overrides ? { overrides } : {}) });
-  await semaphoreSchedule(sim, permits, 6, nemesis);
-  const excess = findExcess(sim.windows, permits);
-  return {
-    violations: excess.length > 0 ? [{ kind: 'S1', detail: describeExcess(excess) }] : [],
-    stats: { operations: sim.windows.length, nodeCalls: 0 },
-  };
-}
-
-/** The read-write lock's seeded schedule: a writer overlaps nobody. */
-async function readWriteSeed(seed: number): Promise<SeedResult> {
-  const sim = new PrimitiveSim({ seed });
-  await readWriteSchedule(sim);
-  const overlaps = findWriterOverlaps(sim.windows);
-  return {
-    violations: overlaps.length > 0 ? [{ kind: 'S1', detail: describeWriterOverlaps(overlaps) }] : [],
-    stats: { operations: sim.windows.length, nodeCalls: 0 },
-  };
 }
 
 const CONTROLS: readonly Assumption[] = [
@@ -86,7 +66,7 @@ const CONTROLS: readonly Assumption[] = [
 ];
 
 /** A broken variant on the wider admissible schedules (issue 9's defects 1-5, reintroduced). */
-const wideVariant = (name: string, variant: () => Variant): SoakClass => ({
+const wideVariant = (name: string, variant: () => Variant): LockClass => ({
   name: `variant/${name}`,
   // Their schedules need a rarer coincidence (a short renew's replies lost, a stall in a term).
   weight: 2,
@@ -94,6 +74,37 @@ const wideVariant = (name: string, variant: () => Variant): SoakClass => ({
   variant,
   mustBeClean: false,
 });
+
+const primitiveClass = (
+  name: string,
+  kind: PrimitiveKind,
+  options: { fault?: PrimitiveFaultKind; variant?: PrimitiveVariant; caughtBy?: Violation['kind'] } = {},
+): PrimitiveClass => ({
+  name,
+  weight: 1,
+  mustBeClean: options.caughtBy === undefined,
+  primitive: {
+    arbitrary: primitiveScenario(kind, options.fault),
+    ...(options.variant ? { variant: options.variant } : {}),
+    ...(options.caughtBy ? { caughtBy: options.caughtBy } : {}),
+  },
+});
+
+/** The semaphore's and the read-write lock's classes: admissible, a control per fault, the broken pieces. */
+const PRIMITIVE_CLASSES: readonly PrimitiveClass[] = [
+  primitiveClass('admissible/semaphore', 'semaphore'),
+  primitiveClass('admissible/rwlock', 'rwlock'),
+  ...(['wipe', 'evict', 'clock-jump'] as const).flatMap((fault) => [
+    primitiveClass(`control/sem-${fault}`, 'semaphore', { fault, caughtBy: 'S1' }),
+    primitiveClass(`control/rw-${fault}`, 'rwlock', { fault, caughtBy: 'S1' }),
+  ]),
+  primitiveClass('variant/sem-no-trim', 'semaphore', { variant: { overrides: NO_TRIM }, caughtBy: 'S1' }),
+  primitiveClass('variant/sem-majority', 'semaphore', { variant: { majorityQuorum: true }, caughtBy: 'S1' }),
+  primitiveClass('variant/rw-read-ignores-intent', 'rwlock', {
+    variant: { overrides: READ_IGNORES_INTENT },
+    caughtBy: 'intent',
+  }),
+];
 
 export const CLASSES: readonly SoakClass[] = [
   { name: 'admissible/broad', weight: 4, arbitrary: admissibleScenario(BROAD), mustBeClean: true },
@@ -124,41 +135,7 @@ export const CLASSES: readonly SoakClass[] = [
   wideVariant('leader-ignores-deadline', leaderIgnoresDeadlineVariant),
   wideVariant('ordered-registry', orderedRegistryVariant),
   wideVariant('keeper-outlives-release', keeperOutlivesReleaseVariant),
-  {
-    name: 'admissible/semaphore',
-    weight: 1,
-    arbitrary: admissibleScenario(BROAD),
-    runSeed: semaphoreSeed,
-    mustBeClean: true,
-  },
-  {
-    name: 'control/sem-wipe',
-    weight: 1,
-    arbitrary: admissibleScenario(BROAD),
-    runSeed: (seed) => semaphoreSeed(seed, undefined, nodeFaults('wipe')),
-    mustBeClean: false,
-  },
-  {
-    name: 'control/sem-evict',
-    weight: 1,
-    arbitrary: admissibleScenario(BROAD),
-    runSeed: (seed) => semaphoreSeed(seed, undefined, nodeFaults('evict')),
-    mustBeClean: false,
-  },
-  {
-    name: 'variant/sem-no-trim',
-    weight: 1,
-    arbitrary: admissibleScenario(BROAD),
-    runSeed: (seed) => semaphoreSeed(seed, NO_TRIM),
-    mustBeClean: false,
-  },
-  {
-    name: 'admissible/rwlock',
-    weight: 1,
-    arbitrary: admissibleScenario(BROAD),
-    runSeed: readWriteSeed,
-    mustBeClean: true,
-  },
+  ...PRIMITIVE_CLASSES,
 ];
 
 export function classNamed(name: string): SoakClass {
@@ -167,16 +144,36 @@ export function classNamed(name: string): SoakClass {
   return klass;
 }
 
-/** The schedule of a class at a seed: `fc.sample` of its arbitrary. */
-export function scenarioOf(klass: SoakClass, seed: number): Scenario {
+/** A class of the lock's scenarios, by name. */
+export function lockClass(name: string): LockClass {
+  const klass = classNamed(name);
+  if (klass.primitive) throw new Error(`${name} is a class of the primitives' scenarios`);
+  return klass;
+}
+
+/** A class of the primitives' scenarios, by name. */
+export function primitiveClassNamed(name: string): PrimitiveClass {
+  const klass = classNamed(name);
+  if (!klass.primitive) throw new Error(`${name} is a class of the lock's scenarios`);
+  return klass;
+}
+
+/** The schedule of a lock class at a seed: `fc.sample` of its arbitrary. */
+export function scenarioOf(klass: LockClass, seed: number): Scenario {
   return fc.sample(klass.arbitrary, { seed, numRuns: 1 })[0]!;
 }
 
-/** Run one schedule of a class at a seed: its own schedule, or the lock scenario of its arbitrary. */
-export function runSeed(klass: SoakClass, seed: number): Promise<SeedResult> {
-  return klass.runSeed ? klass.runSeed(seed) : runClass(klass, scenarioOf(klass, seed));
+/** The schedule of a primitive class at a seed. */
+export function primitiveScenarioOf(klass: PrimitiveClass, seed: number): PrimitiveScenario {
+  return fc.sample(klass.primitive.arbitrary, { seed, numRuns: 1 })[0]!;
 }
 
-export function runClass(klass: SoakClass, scenario: Scenario): Promise<RunResult> {
+/** Run one schedule of a class at a seed. */
+export function runSeed(klass: SoakClass, seed: number): Promise<SeedResult> {
+  if (!klass.primitive) return runClass(klass, scenarioOf(klass, seed));
+  return runPrimitive(primitiveScenarioOf(klass, seed), klass.primitive.variant);
+}
+
+export function runClass(klass: LockClass, scenario: Scenario): Promise<RunResult> {
   return runScenario(scenario, klass.variant ? { variant: klass.variant(scenario) } : {});
 }

@@ -1,15 +1,23 @@
 /**
  * A small deterministic simulation of the semaphore and the read-write lock (docs/semaphore.md):
- * memory nodes on one virtual clock, each client with its own links (a reach and a seeded delay
- * per call), the real Redlock code, and the claims checked over the holders' validity windows
- * (test/support/primitive-checkers.ts). A broken variant swaps one script's implementation on
- * every node, or the quorum, without touching src/.
+ * memory nodes, each on its own clock over one virtual time (a clock jump moves one node's), each
+ * client with its own links (a reach and a seeded delay per call), the real Redlock code, and
+ * the claims checked over the holders' validity windows (test/support/primitive-checkers.ts). A
+ * broken variant swaps one script's implementation on every node, or the semaphore's quorum,
+ * without touching src/. The schedules that drive it are data: primitive-scenario.ts.
  */
-import type { RedisClient } from '../../../src/adapter.js';
+import type { EvalCommand, RedisClient } from '../../../src/adapter.js';
 import { isNoScriptError } from '../../../src/adapter.js';
 import type { Runtime } from '../../../src/clock.js';
+import { handoffFor } from '../../../src/handoff.js';
 import type { Lock } from '../../../src/lock.js';
+import { Nodes } from '../../../src/nodes.js';
+import { resolveOptions } from '../../../src/options.js';
+import { Primitive } from '../../../src/primitive.js';
 import { Redlock } from '../../../src/redlock.js';
+import type { RenewResult } from '../../../src/renew.js';
+import { jitteredRetry } from '../../../src/retry.js';
+import { semaphoreProtocol } from '../../../src/semaphore.js';
 import type { MemoryNode } from '../../../src/testing/memory.js';
 import { MemoryNode as Node } from '../../../src/testing/memory.js';
 import { mulberry32 } from '../../../tools/random.js';
@@ -26,7 +34,27 @@ export interface SimOptions {
   readonly overrides?: ReadonlyMap<string, ScriptOverride>;
   /** Largest one-way delay of a call, in virtual ms. @default 20 */
   readonly maxDelayMs?: number;
+  /** Broken variant: semaphores grant on a majority, whatever the permits (ADR 018's counting ignored). */
+  readonly majorityQuorum?: boolean;
 }
+
+/** A reader's acquire script as one node ran it: whether a writer's intent stood there, and the answer. */
+export interface ReadOnNode {
+  readonly node: number;
+  readonly at: number;
+  readonly value: string;
+  readonly intentStood: boolean;
+  readonly granted: boolean;
+}
+
+/** The part of a semaphore the schedules use, real or with a broken quorum. */
+export interface SimSemaphore {
+  acquirePermit(ttl: number, count: number): Promise<Lock | null>;
+  renew(value: string, ttl: number): Promise<RenewResult>;
+  idle(): Promise<void>;
+}
+
+const RETRY = { retryDelay: 50, retryJitter: 25 } as const;
 
 /** One simulated world: nodes, a virtual clock, a seeded random source, and clients made on demand. */
 export class PrimitiveSim {
@@ -34,19 +62,54 @@ export class PrimitiveSim {
   readonly nodes: MemoryNode[];
   readonly random: () => number;
   readonly windows: HolderWindow[] = [];
+  readonly reads: ReadOnNode[] = [];
+  /** Calls the clients' links carried (a pipeline of commands is one). */
+  calls = 0;
+  /** Per node, how far its clock is ahead of the virtual time. */
+  readonly #offsets: number[];
   readonly #options: SimOptions;
   #clients = 0;
 
   constructor(options: SimOptions) {
     this.#options = options;
     this.random = mulberry32(options.seed);
-    this.nodes = Array.from({ length: options.nodes ?? 5 }, () => new Node({ clock: this.time }));
+    const n = options.nodes ?? 5;
+    this.#offsets = new Array<number>(n).fill(0);
+    this.nodes = Array.from(
+      { length: n },
+      (_, i) => new Node({ clock: { now: () => this.time.now() + this.#offsets[i]! } }),
+    );
   }
 
   /** A Redlock whose links reach only `reach` (the others swallow every call), with seeded delays. */
   redlock(reach: readonly number[] = this.nodes.map((_, i) => i), retries = 3): Redlock {
     const { clients, runtime } = this.client(reach);
-    return new Redlock(clients, { retryCount: retries, retryDelay: 50, retryJitter: 25, runtime });
+    return new Redlock(clients, { retryCount: retries, ...RETRY, runtime });
+  }
+
+  /** A semaphore reaching `reach`: the public one, or one on a majority with `majorityQuorum`. */
+  semaphore(reach: readonly number[], permits: number): SimSemaphore {
+    if (!this.#options.majorityQuorum) {
+      const redlock = this.redlock(reach);
+      const sem = redlock.semaphore('pool', { permits });
+      return {
+        acquirePermit: (ttl, count) => sem.acquirePermit(ttl, { count }),
+        renew: (value, ttl) => sem.renew(value, ttl),
+        idle: () => redlock.idle(),
+      };
+    }
+    const { clients, runtime } = this.client(reach);
+    const { options } = resolveOptions({ retryCount: 3, ...RETRY });
+    const nodes = new Nodes(clients, options, runtime);
+    const core = { nodes, options, runtime, handoff: handoffFor(runtime.clock) };
+    const primitive = new Primitive(core, jitteredRetry(RETRY.retryDelay, RETRY.retryJitter));
+    const majority = Math.floor(clients.length / 2) + 1;
+    const protocol = (count: number) => semaphoreProtocol(permits, count, majority);
+    return {
+      acquirePermit: (ttl, count) => primitive.acquire('pool', ttl, {}, protocol(count)).catch(() => null),
+      renew: (value, ttl) => primitive.renewValue('pool', value, ttl, protocol(1), undefined),
+      idle: () => nodes.idle(),
+    };
   }
 
   /** One client's adapters (reaching only `reach`) and its runtime. */
@@ -55,8 +118,13 @@ export class PrimitiveSim {
     runtime: Runtime;
   } {
     const id = this.#clients++;
-    const clients = this.nodes.map((node, i) => this.#adapter(node, `c${id}-n${i}`, reach.includes(i)));
+    const clients = this.nodes.map((_, i) => this.#adapter(i, `c${id}-n${i}`, reach.includes(i)));
     return { clients, runtime: virtualRuntime(this.time, this.#options.seed * 100 + id) };
+  }
+
+  /** Move node `i`'s clock `ms` ahead (a clock jump, outside the lock's assumptions). */
+  jump(i: number, ms: number): void {
+    this.#offsets[i]! += ms;
   }
 
   /** Record a holder's window: from now to min(its deadline, when `end` is called). */
@@ -83,29 +151,33 @@ export class PrimitiveSim {
     return new Promise((resolve) => this.time.setTimeout(resolve, ms));
   }
 
-  #adapter(node: MemoryNode, endpoint: string, reachable: boolean): RedisClient {
+  #adapter(i: number, endpoint: string, reachable: boolean): RedisClient {
+    const node = this.nodes[i]!;
     const { overrides } = this.#options;
     const maxDelay = this.#options.maxDelayMs ?? 20;
     return {
       endpoint,
       exec: (commands) => {
         if (!reachable) return new Promise<never>(() => {});
+        this.calls++;
         const there = this.int(0, maxDelay);
         const back = this.int(0, maxDelay);
         return new Promise((resolve) => {
           this.time.setTimeout(() => {
             const replies = commands.map((command) => {
-              const override = command.type === 'eval' ? overrides?.get(command.script.name) : undefined;
-              if (override && command.type === 'eval') {
-                try {
-                  return override(node, command.keys, command.args);
-                } catch (error) {
-                  return error instanceof Error ? error : new Error(String(error));
-                }
-              }
-              const reply = node.execute(command);
-              if (command.type === 'eval' && isNoScriptError(reply)) {
-                return node.execute({ type: 'eval-source', command });
+              if (command.type !== 'eval') return node.execute(command);
+              const intentStood =
+                command.script.name === 'quorumlock:rw-read' && node.exists(command.keys[2]!);
+              const reply = this.#eval(node, command, overrides?.get(command.script.name));
+              if (command.script.name === 'quorumlock:rw-read') {
+                const granted = Array.isArray(reply) && reply[0] === 1;
+                this.reads.push({
+                  node: i,
+                  at: this.time.now(),
+                  value: command.args[0]!,
+                  intentStood,
+                  granted,
+                });
               }
               return reply;
             });
@@ -115,138 +187,16 @@ export class PrimitiveSim {
       },
     };
   }
-}
 
-/**
- * Admissible semaphore schedule: `contenders` clients take permits of a `permits` semaphore in
- * rounds (seeded TTLs, hold times, some renewals, some holders that outstay their validity), over
- * links with seeded delays. Resolves when every client is done; the windows are in `sim.windows`.
- */
-export async function semaphoreSchedule(
-  sim: PrimitiveSim,
-  permits: number,
-  contenders = 6,
-  nemesis?: (sim: PrimitiveSim) => Promise<void>,
-): Promise<void> {
-  const run = Promise.all([
-    nemesis?.(sim),
-    ...Array.from({ length: contenders }, async () => {
-      const redlock = sim.redlock();
-      const sem = redlock.semaphore('pool', { permits });
-      for (let round = 0; round < 3; round++) {
-        await sim.sleep(sim.int(0, 200));
-        const ttl = sim.int(200, 800);
-        const count = permits > 1 && sim.random() < 0.2 ? 2 : 1;
-        const permit = await sem.acquirePermit(ttl, { count });
-        if (!permit) continue;
-        const end = sim.hold(permit, 'pool', { weight: count });
-        await sim.sleep(sim.int(0, ttl / 2));
-        if (sim.random() < 0.5) await permit.renew();
-        // Sometimes past the validity: the window ends at the deadline, never later.
-        await sim.sleep(sim.int(0, ttl));
-        end();
-        if (sim.random() < 0.3) {
-          // A renew by value from another instance, often after the permit lapsed and its place
-          // was taken (R7): if it says renewed, the API claims a window for that holder, which
-          // works within it and stops before it releases.
-          const other = sim.redlock().semaphore('pool', { permits });
-          const renewed = await other.renew(permit.value, ttl);
-          if (renewed.renewed) {
-            const start = sim.time.now();
-            await sim.sleep(sim.int(0, Math.floor(renewed.validityMs / 2)));
-            const end = Math.min(start + renewed.validityMs, sim.time.now());
-            sim.windows.push({ holder: permit.value, resource: 'pool', start, end, weight: count });
-          }
-        }
-        await permit.release();
+  #eval(node: MemoryNode, command: EvalCommand, override: ScriptOverride | undefined): unknown {
+    if (override) {
+      try {
+        return override(node, command.keys, command.args);
+      } catch (error) {
+        return error instanceof Error ? error : new Error(String(error));
       }
-      await redlock.idle();
-    }),
-  ]);
-  await sim.time.run(run, 1_000_000);
-}
-
-/**
- * Negative controls' faults, each outside the lock's assumptions: at seeded times, one node
- * restarts without its data (`wipe`) or drops the semaphore's key (`evict`).
- */
-export function nodeFaults(kind: 'wipe' | 'evict', key = 'pool'): (sim: PrimitiveSim) => Promise<void> {
-  return async (sim) => {
-    for (let i = 0; i < 4; i++) {
-      await sim.sleep(sim.int(50, 400));
-      const node = sim.nodes[sim.int(0, sim.nodes.length - 1)]!;
-      if (kind === 'wipe') node.restart({ persist: false });
-      else node.del(key);
     }
-  };
+    const reply = node.execute(command);
+    return isNoScriptError(reply) ? node.execute({ type: 'eval-source', command }) : reply;
+  }
 }
-
-/** Admissible read-write schedule: readers and writers in rounds, over seeded links. */
-export async function readWriteSchedule(sim: PrimitiveSim, contenders = 6): Promise<void> {
-  const run = Promise.all(
-    Array.from({ length: contenders }, async () => {
-      const redlock = sim.redlock();
-      const rw = redlock.readWrite('doc', { writerIntentMs: 300 });
-      for (let round = 0; round < 3; round++) {
-        await sim.sleep(sim.int(0, 200));
-        const ttl = sim.int(200, 800);
-        const kind = sim.random() < 0.35 ? 'write' : 'read';
-        const lease = kind === 'write' ? await rw.tryWrite(ttl) : await rw.tryRead(ttl);
-        if (!lease) continue;
-        const end = sim.hold(lease, 'doc', { kind });
-        await sim.sleep(sim.int(0, ttl / 2));
-        if (sim.random() < 0.5) await lease.renew();
-        await sim.sleep(sim.int(0, ttl));
-        end();
-        await lease.release();
-      }
-      await redlock.idle();
-    }),
-  );
-  await sim.time.run(run, 1_000_000);
-}
-
-/**
- * Broken variant: the semaphore's scripts without the trim. The acquire counts only live leases
- * (ZCOUNT now +inf, so it grants correctly) and leaves the expired ones in the set; the renew,
- * written for a set that is always trimmed, takes a member's presence for a live lease. An
- * expired permit can then be renewed after its place was given to another holder.
- */
-export const NO_TRIM: ReadonlyMap<string, ScriptOverride> = new Map<string, ScriptOverride>([
-  [
-    'quorumlock:sem-acquire',
-    (node, [key], [value, ttl, permits, count]) => {
-      const now = node.now();
-      const live = [...(node.zset(key!)?.values() ?? [])].filter((score) => score > now).length;
-      if (live + Number(count) > Number(permits)) return [0, live, -1];
-      node.zadd(key!, now + Number(ttl), value!);
-      for (let i = 2; i <= Number(count); i++) node.zadd(key!, now + Number(ttl), `${value}#${i}`);
-      if (node.pttl(key!) < Number(ttl)) node.pexpire(key!, Number(ttl));
-      return [1, live + Number(count), -1];
-    },
-  ],
-  [
-    'quorumlock:sem-extend',
-    (node, [key], [value, ttl]) => {
-      if (!node.zset(key!)?.has(value!)) return [0, 1, 0];
-      node.zadd(key!, node.now() + Number(ttl), value!);
-      if (node.pttl(key!) < Number(ttl)) node.pexpire(key!, Number(ttl));
-      return [1, 0, 0];
-    },
-  ],
-]);
-
-/** Broken variant: a reader's check that ignores the writer-intent marker. */
-export const READ_IGNORES_INTENT: ReadonlyMap<string, ScriptOverride> = new Map<string, ScriptOverride>([
-  [
-    'quorumlock:rw-read',
-    (node, [writer, readers], [value, ttl]) => {
-      const now = node.now();
-      node.zrem(readers!, (_, score) => score <= now);
-      if (node.exists(writer!)) return [0, 1, -1];
-      node.zadd(readers!, now + Number(ttl), value!);
-      if (node.pttl(readers!) < Number(ttl)) node.pexpire(readers!, Number(ttl));
-      return [1, 0, -1];
-    },
-  ],
-]);

@@ -3,8 +3,11 @@ import { RESOURCES } from './scenario.js';
 
 /** A violation found by a checker: its class, and what happened. */
 export interface Violation {
-  /** S5: a claim the API made (remainingMs, isLeader, elected(), a renew's validity) not backed by keys. */
-  readonly kind: 'S1' | 'S3' | 'S4' | 'S5' | 'resource' | 'L3' | 'H';
+  /**
+   * S5: a claim the API made (remainingMs, isLeader, elected(), a renew's validity) not backed by
+   * keys. intent: a reader granted on a node where a refused writer's intent stood (primitives).
+   */
+  readonly kind: 'S1' | 'S3' | 'S4' | 'S5' | 'resource' | 'L3' | 'H' | 'intent';
   readonly detail: string;
   /** Set when the violation matches a known, reported bug (see KNOWN_BUGS); counted, not failed on. */
   readonly known?: KnownBug;
