@@ -40,23 +40,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
     replacement: 'false',
     code: 'if (queue.length === 0) this.#waiting.delete(id);',
     reason:
-      'an empty queue left in the map behaves as no queue: released() finds no first waiter, and the next wait() appends to it',
-  },
-  {
-    file: 'src/handoff.ts',
-    line: 38,
-    mutator: 'ObjectLiteral',
-    replacement: '{}',
-    code: "signal?.addEventListener('abort', onAbort, { once: true });",
-    reason: 'onAbort calls leave(), which removes the listener, and a signal aborts once',
-  },
-  {
-    file: 'src/handoff.ts',
-    line: 38,
-    mutator: 'BooleanLiteral',
-    replacement: 'false',
-    code: "signal?.addEventListener('abort', onAbort, { once: true });",
-    reason: 'onAbort calls leave(), which removes the listener, and a signal aborts once',
+      'an empty queue left in the map behaves as no queue: released() finds no first waiter, and the next wait() appends to it; the delete only frees memory (one entry per resource ever waited on), which no test can observe',
   },
   {
     file: 'src/lease.ts',
@@ -117,49 +101,6 @@ export const EQUIVALENT: readonly Equivalent[] = [
     replacement: 'true',
     code: "return { outcome: 'not-held', yes: false, holder: r.foreign > 0 ? 'foreign' : 'absent' };",
     reason: "as above: in 'all' mode the vote decides nothing, and the counts read the outcome",
-  },
-  {
-    file: 'src/renew.ts',
-    line: 124,
-    mutator: 'ConditionalExpression',
-    replacement: 'true',
-    code: "const absent = round.nodes.filter((n) => n.outcome === 'not-held' && n.holder === 'absent');",
-    reason:
-      "classifyExtend sets a holder only on not-held answers, so holder 'absent' implies outcome 'not-held'",
-  },
-  {
-    file: 'src/renew.ts',
-    line: 136,
-    mutator: 'BlockStatement',
-    replacement: '{}',
-    code: '} finally {',
-    reason:
-      "a failed renew's own bound was applied when it was sent; settling it only lowers the in-flight count that clears the list of bounds, and a stale bound has a lower sequence number than any later renew, so it never bounds one",
-  },
-  {
-    file: 'src/renew.ts',
-    line: 150,
-    mutator: 'BooleanLiteral',
-    replacement: 'false',
-    code: "? { outcome: 'renewed', yes: true }",
-    reason: "the repair round runs in 'all' mode and its result is discarded: its votes decide nothing",
-  },
-  {
-    file: 'src/renew.ts',
-    line: 151,
-    mutator: 'BooleanLiteral',
-    replacement: 'true',
-    code: ": { outcome: 'not-held', yes: false, holder: 'foreign' };",
-    reason: "as above: the repair round's votes decide nothing",
-  },
-  {
-    file: 'src/quorum.ts',
-    line: 103,
-    mutator: 'ConditionalExpression',
-    replacement: 'false',
-    code: 'if (settled[i]) return;',
-    reason:
-      'in settle(): each of its three callers (the timer, the reply and the rejection handlers) has just checked that the node is unsettled',
   },
   {
     file: 'src/leader.ts',
@@ -234,7 +175,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
-    line: 75,
+    line: 80,
     mutator: 'ArrayDeclaration',
     replacement: 'new Array()',
     code: 'const settled: boolean[] = new Array(n).fill(false);',
@@ -242,50 +183,52 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
-    line: 87,
-    mutator: 'BooleanLiteral',
-    replacement: 'false',
-    code: 'decided = true;',
-    reason:
-      "in decide(): the promise is already resolved with a copy of the reports; later settles only touch the round's private state, and resolving again is a no-op",
-  },
-  {
-    file: 'src/quorum.ts',
-    line: 89,
+    line: 97,
     mutator: 'MethodExpression',
     replacement: 'reports',
-    code: 'resolve({ decision, votes, startMs, decidedMs: clock.now(), nodes: reports.slice() });',
+    code: 'const nodes = reports.slice();',
     reason:
-      'nothing writes to reports once decided (settle and onAbort return first), so the copy equals the array',
+      'in decide(): nothing writes to reports once decided (settle returns first, onAbort is removed), so the copy equals the array; `outcomes` is a map of it, a copy either way',
   },
   {
     file: 'src/quorum.ts',
-    line: 93,
+    line: 110,
     mutator: 'ConditionalExpression',
     replacement: 'false',
     code: 'if (decided) return;',
     reason:
-      'in check(): only reached before the decision (settle returns first once decided, and the final check runs before any reply)',
+      'in check(): settle returns first once decided; the check after the sends can follow a decision only if a send aborted the signal, and then every node is settled, so deciding again resolves a settled promise (a no-op) with no `final`',
   },
   {
     file: 'src/quorum.ts',
-    line: 137,
+    line: 120,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: 'if (settled[i]) return;',
+    reason:
+      'in settle(): each of its three callers (the timer, the reply and the rejection handlers) has just checked that the node is unsettled',
+  },
+  {
+    file: 'src/quorum.ts',
+    line: 164,
     mutator: 'ConditionalExpression',
     replacement: 'false',
     code: 'if (decided) return;',
-    reason: 'in onAbort: decide() removes this listener, so it never runs after the decision',
+    reason:
+      'in onAbort: decide() removes this listener, and the already-aborted path never adds it, so it never runs after the decision',
   },
   {
     file: 'src/quorum.ts',
-    line: 141,
+    line: 168,
     mutator: 'UpdateOperator',
     replacement: 'pending++',
     code: 'pending--;',
-    reason: 'in onAbort: the round is decided right after, and pending is never read again',
+    reason:
+      "in onAbort: every node is settled and the round decided 'aborted' right after; decide() reads pending only for a 'lost' decision, and settle never runs again",
   },
   {
     file: 'src/quorum.ts',
-    line: 150,
+    line: 177,
     mutator: 'BooleanLiteral',
     replacement: 'false',
     code: 'decided = true;',
@@ -294,7 +237,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
-    line: 151,
+    line: 178,
     mutator: 'MethodExpression',
     replacement: 'reports',
     code: "resolve({ decision: 'aborted', votes: 0, startMs, decidedMs: startMs, nodes: reports.slice() });",
@@ -302,7 +245,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
-    line: 154,
+    line: 181,
     mutator: 'ObjectLiteral',
     replacement: '{}',
     code: "signal?.addEventListener('abort', onAbort, { once: true });",
@@ -310,7 +253,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
-    line: 154,
+    line: 181,
     mutator: 'BooleanLiteral',
     replacement: 'false',
     code: "signal?.addEventListener('abort', onAbort, { once: true });",
@@ -318,7 +261,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
-    line: 156,
+    line: 183,
     mutator: 'ConditionalExpression',
     replacement: 'true',
     code: "for (let i = 0; i < n; i++) if (!settled[i]) settle(i, { outcome: 'timeout', yes: false }, null);",
@@ -326,11 +269,29 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
-    line: 193,
+    line: 225,
     mutator: 'ConditionalExpression',
     replacement: 'false',
     code: 'if (settled[i]) return;',
     reason:
-      'in the rejection handler: settle() itself returns for a node already settled, and reading the clock has no effect',
+      'in the rejection handler: settle() itself returns for a node already settled, and reading the clock or wrapping the error has no effect',
+  },
+  {
+    file: 'src/renew.ts',
+    line: 52,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: 'if (!active(channels.renew)) return renewRound(core, resources, value, ttl, held, signal, protocol);',
+    reason:
+      'traced() (src/diagnostics.ts) starts with the same test and then calls renewRound directly; this copy only saves building the trace context on the untraced path',
+  },
+  {
+    file: 'src/renew.ts',
+    line: 142,
+    mutator: 'BlockStatement',
+    replacement: '{}',
+    code: '} finally {',
+    reason:
+      "a failed renew's own bound was applied when it was sent; settling it only lowers the in-flight count that empties the list of bounds, and every bound left in that list has a lower sequence number than any later renew, so it never bounds one (the list only grows)",
   },
 ];

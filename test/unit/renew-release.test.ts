@@ -7,7 +7,7 @@ import { Redlock } from '../../src/redlock.js';
 import { releaseTimeoutMs } from '../../src/release.js';
 import { forgetAfterMs } from '../../src/renew.js';
 import { carries, intercept } from '../support/intercept.js';
-import { MemoryCluster } from '../support/memory-cluster.js';
+import { linkedAdapter, MemoryCluster } from '../support/memory-cluster.js';
 import { flushMicrotasks, VirtualTime, virtualRuntime } from '../support/virtual-time.js';
 
 /**
@@ -182,6 +182,29 @@ describe('renew: repair only where the key is absent (R8)', () => {
     await flushMicrotasks();
     expect(time.pendingTimers).toBe(0);
     expect(cluster.scriptCalls('quorumlock:repair')).toEqual([]);
+  });
+
+  it('repairs a server once: a second address of it answers "absent" too, as a duplicate, and gets none', async () => {
+    const time = new VirtualTime();
+    const cluster = new MemoryCluster(5, time);
+    // mem-1 is a second address of mem-0's server.
+    const clients = cluster.clients.map((client, i) =>
+      i === 1
+        ? linkedAdapter(cluster.nodes[0]!, time, 'mem-1', cluster.links[1]!, (c) => cluster.calls.push(c))
+        : client,
+    );
+    const redlock = new Redlock(clients, { retryCount: 0, runtime: virtualRuntime(time) });
+    const lock = await time.run(redlock.acquire('r', TTL));
+    cluster.nodes[0]!.del('r');
+    const result = await time.run(redlock.renew('r', lock.value, TTL));
+    expect(result.renewed).toBe(true);
+    expect(result.nodes.slice(0, 2)).toMatchObject([
+      { outcome: 'not-held', holder: 'absent' },
+      { outcome: 'duplicate', holder: 'absent' },
+    ]);
+    await time.drain();
+    expect(cluster.scriptCalls('quorumlock:repair').map((c) => c.endpoint)).toEqual(['mem-0']);
+    expect(cluster.holding('r', lock.value)).toEqual([0, 2, 3, 4]);
   });
 });
 
