@@ -35,7 +35,8 @@ export class Handoff {
         reject(signal!.reason);
       };
       const timer = timers.setTimeout(wake, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      // Not `{ once: true }`: leave() removes the listener, whether the wait ends by abort or not.
+      signal?.addEventListener('abort', onAbort);
       const queue = this.#waiting.get(id);
       if (queue) queue.push(wake);
       else this.#waiting.set(id, [wake]);
