@@ -86,23 +86,6 @@ export const EQUIVALENT: readonly Equivalent[] = [
     reason: 'sorting and joining a single key gives that key: the branch only saves an allocation',
   },
   {
-    file: 'src/release.ts',
-    line: 91,
-    mutator: 'BooleanLiteral',
-    replacement: 'false',
-    code: "if (r.deleted > 0) return { outcome: 'released', yes: true };",
-    reason:
-      "a release round runs in 'all' mode, which waits for every node whatever the votes, and the release counts outcomes, never votes",
-  },
-  {
-    file: 'src/release.ts',
-    line: 92,
-    mutator: 'BooleanLiteral',
-    replacement: 'true',
-    code: "return { outcome: 'not-held', yes: false, holder: r.foreign > 0 ? 'foreign' : 'absent' };",
-    reason: "as above: in 'all' mode the vote decides nothing, and the counts read the outcome",
-  },
-  {
     file: 'src/leader.ts',
     line: 160,
     mutator: 'ObjectLiteral',
@@ -293,5 +276,23 @@ export const EQUIVALENT: readonly Equivalent[] = [
     code: '} finally {',
     reason:
       "a failed renew's own bound was applied when it was sent; settling it only lowers the in-flight count that empties the list of bounds, and every bound left in that list has a lower sequence number than any later renew, so it never bounds one (the list only grows)",
+  },
+  {
+    file: 'src/acquire.ts',
+    line: 215,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: "if (failure !== 'unavailable' || !cappedByValidity) return failure;",
+    reason:
+      "the operand `failure !== 'unavailable'` made false: a contended round has no timeout (the round's one timer adds only timeouts, so refusals that make quorum impossible decide the vote before it fires), and without a timeout the function returns the failure anyway",
+  },
+  {
+    file: 'src/acquire.ts',
+    line: 216,
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    code: "const timedOut = reports.some((n) => n.outcome === 'timeout');",
+    reason:
+      'differs only for a lost, unavailable round without a timeout whose nodes all said acquired, held or pending, and there is none: those nodes number at least the quorum when the refusals are too few for contended, so the vote could not have been lost',
   },
 ];

@@ -120,3 +120,80 @@ describe('acquire: the reports a failure carries', () => {
     ]);
   });
 });
+
+describe('acquire: why a lost vote failed (lostOutcome)', () => {
+  /**
+   * One attempt on `n` memory nodes where `silent` nodes never answer, `refused` ones refuse the
+   * connection and `held` ones hold the key for another value.
+   */
+  async function lostWith(
+    ttl: number,
+    nodes: { silent?: number[]; refused?: number[]; held?: number[] },
+    n = 5,
+  ) {
+    const time = new VirtualTime();
+    const cluster = new MemoryCluster(n, time);
+    for (const i of nodes.silent ?? []) cluster.set(i, { kind: 'blackhole' });
+    for (const i of nodes.refused ?? []) cluster.set(i, { kind: 'refused' });
+    for (const i of nodes.held ?? []) cluster.nodes[i]!.set('r', 'other', 60_000);
+    const redlock = new Redlock(cluster.clients, { retryCount: 0, runtime: virtualRuntime(time) });
+    const error = await acquireFailureOn(time, redlock.acquire('r', ttl));
+    return error.attempts[0]!;
+  }
+  /** A TTL whose per-node timeout is its validity (48 ms), below the 50 ms it would be otherwise. */
+  const SHORT = 50;
+
+  it('with the timeout capped by the validity, nodes that only timed out make it validity-exhausted', async () => {
+    const all = await lostWith(SHORT, { silent: [0, 1, 2, 3, 4] });
+    // The timer settles the silent nodes in order, and the vote is lost after the third.
+    expect(all.nodes.map((n) => n.outcome)).toEqual(['timeout', 'timeout', 'timeout', 'pending', 'pending']);
+    expect(all.outcome).toBe('validity-exhausted');
+    // A single node: every node timed out, none left pending.
+    const alone = await lostWith(SHORT, { silent: [0] }, 1);
+    expect(alone.nodes.map((n) => n.outcome)).toEqual(['timeout']);
+    expect(alone.outcome).toBe('validity-exhausted');
+    // Beside votes that came too few, or refusals too few to make it contended.
+    expect((await lostWith(SHORT, { silent: [2, 3, 4] })).outcome).toBe('validity-exhausted');
+    const held = await lostWith(SHORT, { silent: [2, 3, 4], held: [0, 1] });
+    expect(held.nodes.map((n) => n.outcome)).toEqual(['held', 'held', 'timeout', 'pending', 'pending']);
+    expect(held.outcome).toBe('validity-exhausted');
+  });
+
+  it('a node that failed otherwise makes it unavailable, and refusals enough make it contended', async () => {
+    const failed = await lostWith(SHORT, { silent: [2, 3, 4], refused: [0] });
+    expect(failed.nodes.map((n) => n.outcome)).toEqual([
+      'error',
+      'acquired',
+      'timeout',
+      'timeout',
+      'pending',
+    ]);
+    expect(failed.outcome).toBe('unavailable');
+    expect((await lostWith(SHORT, { silent: [3, 4], held: [0, 1, 2] })).outcome).toBe('contended');
+  });
+
+  it('with a timeout of its own (not capped), timeouts make it unavailable', async () => {
+    expect((await lostWith(TTL, { silent: [2, 3, 4] })).outcome).toBe('unavailable');
+  });
+});
+
+describe('acquire: releasing a lost attempt', () => {
+  it('releases each node that may hold the key once: an early yes at once, a straggler once it answered', async () => {
+    const time = new VirtualTime();
+    const cluster = new MemoryCluster(5, time);
+    for (const i of [1, 2, 3]) cluster.nodes[i]!.set('r', 'other', 60_000);
+    cluster.set(4, { kind: 'up', delayMs: 40 });
+    const redlock = new Redlock(cluster.clients, { retryCount: 0, runtime: virtualRuntime(time) });
+    const error = await acquireFailureOn(time, redlock.acquire('r', TTL));
+    expect(error.attempts[0]!.nodes.map((n) => n.outcome)).toEqual([
+      'acquired',
+      'held',
+      'held',
+      'held',
+      'pending',
+    ]);
+    await time.run(redlock.idle());
+    expect(cluster.scriptCalls('quorumlock:release').map((c) => c.endpoint)).toEqual(['mem-0', 'mem-4']);
+    expect(cluster.keys().sort()).toEqual(['1:r=other', '2:r=other', '3:r=other']);
+  });
+});
