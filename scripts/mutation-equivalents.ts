@@ -295,4 +295,13 @@ export const EQUIVALENT: readonly Equivalent[] = [
     reason:
       'differs only for a lost, unavailable round without a timeout whose nodes all said acquired, held or pending, and there is none: those nodes number at least the quorum when the refusals are too few for contended, so the vote could not have been lost',
   },
+  {
+    file: 'src/clock.ts',
+    line: 83,
+    mutator: 'EqualityOperator',
+    replacement: 'target.length >= POOL_SIZE',
+    code: 'if (target.length > POOL_SIZE) {',
+    reason:
+      "differs only for a target of exactly the pool's size, which gets the bytes of a fresh CSPRNG call either way; the mutant merely keeps the unused rest of the pool for later values, each byte still handed out once",
+  },
 ];
