@@ -66,6 +66,7 @@ describe('requireOptions', () => {
     expect(hint('timeout', KNOWN)).toBe('timeoutMs');
     expect(hint('retryStrategyFn', KNOWN)).toBe('retryStrategy');
     expect(hint('ret', KNOWN)).toBe('retryStrategy');
+    expect(hint('signalOfTheCall', KNOWN)).toBe('signal');
     // A prefix is one edit, not zero: it does not beat a single typo listed before it.
     expect(hint('abc', ['abd', 'abcdef'])).toBe('abd');
     // The closest of several wins; on a tie, the first listed.
