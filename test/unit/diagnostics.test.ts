@@ -1,6 +1,12 @@
-import { tracingChannel } from 'node:diagnostics_channel';
+import { channel, tracingChannel } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
-import { active, type LockTraceContext, type LockTracingChannel, traced } from '../../src/diagnostics.js';
+import {
+  active,
+  type LockTraceContext,
+  type LockTracingChannel,
+  lostChannel,
+  traced,
+} from '../../src/diagnostics.js';
 import type { AttemptReport, NodeReport } from '../../src/errors.js';
 
 /**
@@ -8,6 +14,13 @@ import type { AttemptReport, NodeReport } from '../../src/errors.js';
  * publishes, in which order, for a result, a rejection and a synchronous throw.
  */
 const EVENTS = ['start', 'end', 'asyncStart', 'asyncEnd', 'error'] as const;
+
+describe('the channels', () => {
+  it('publishes a lost lock on the plain channel `quorumlock:lost`', () => {
+    expect(lostChannel).toBe(channel('quorumlock:lost'));
+    expect(lostChannel.name).toBe('quorumlock:lost');
+  });
+});
 
 describe('active', () => {
   it('reads the aggregate hasSubscribers of a tracing channel', () => {
@@ -87,7 +100,7 @@ describe('traced', () => {
     try {
       const error = Object.assign(new Error('failed'), {
         reason: 'contended',
-        attempts: [attempt(1, []), attempt(2, nodes)],
+        attempts: [attempt(1, []), attempt(2, []), attempt(3, nodes)],
       });
       await expect(
         traced(
@@ -131,6 +144,18 @@ describe('traced', () => {
         ),
       ).rejects.toBe('no');
       expect(seen[2]![1]).toEqual({ ...context(), error: 'no' });
+      // Whatever it rejects with, null and undefined included, is passed on as it is.
+      for (const nothing of [null, undefined]) {
+        seen.length = 0;
+        const rejected = traced(
+          channel,
+          context(),
+          () => Promise.reject(nothing),
+          () => undefined,
+        );
+        await expect(rejected).rejects.toBe(nothing);
+        expect(seen.map(([e]) => e)).toEqual(['start', 'end', 'error', 'asyncStart', 'asyncEnd']);
+      }
     } finally {
       done();
     }
