@@ -1,12 +1,13 @@
 import type { Core } from './core.js';
+import type { Creates } from './creates.js';
 import { type AttemptReport, LockAcquireError } from './errors.js';
 import { claimToken, classifyFailure, type FenceClaim } from './fencing.js';
 import { fenceKeyOf, keysOf, resourceId } from './keys.js';
 import { retryDelayOf } from './options.js';
-import { LOCK, type Protocol } from './protocol.js';
-import { releaseRound } from './release.js';
+import { abandonOf, LOCK, type Protocol } from './protocol.js';
+import { createsOf, releaseRound } from './release.js';
 import type { RetryContext, RetryStrategy } from './retry.js';
-import { deadlineMs, nodeTimeoutMs, timeoutCappedByValidity } from './validity.js';
+import { deadlineMs, forgetAfterMs, nodeTimeoutMs, timeoutCappedByValidity } from './validity.js';
 
 /** A won attempt, before it becomes a Lock. */
 export interface Granted {
@@ -18,6 +19,8 @@ export interface Granted {
   /** Monotonic time just before the winning round's first send. */
   readonly startMs: number;
   readonly fencingToken: number | null;
+  /** The winning round's calls that may still create the keys (its stragglers). */
+  readonly creates: Creates;
 }
 
 /** How an acquisition retries. */
@@ -99,6 +102,7 @@ async function tryOnce(
   const timeoutMs = nodeTimeoutMs(ttl, options.driftFactor, options.nodeTimeoutMs);
   const fenceKey = options.fencing ? fenceKeyOf(keys[0]!) : undefined;
   const quorum = protocol.quorum ?? nodes.quorum;
+  const creates = createsOf(core, resources, value, timeoutMs, protocol);
   const round = await nodes.round(
     protocol.acquire(keys, value, ttl, fenceKey),
     fenceKey ? protocol.classifyFencedAcquire : protocol.classifyAcquire,
@@ -107,6 +111,7 @@ async function tryOnce(
     signal,
     undefined,
     quorum,
+    creates.onSend,
   );
   const deadline = deadlineMs(round.startMs, ttl, options.driftFactor);
   let outcome: AttemptReport['outcome'] =
@@ -143,7 +148,7 @@ async function tryOnce(
   });
   if (outcome === 'acquired') {
     const fencingToken = claim?.outcome === 'claimed' ? claim.token : null;
-    return { value, attempt, report, deadlineMs: deadline, startMs: round.startMs, fencingToken };
+    return { value, attempt, report, deadlineMs: deadline, startMs: round.startMs, fencingToken, creates };
   }
   // Every node that may hold the key gets the release, those that errored or timed out
   // included: their SET may have landed (R5). A "held" answer proves the script wrote nothing,
@@ -153,13 +158,14 @@ async function tryOnce(
   // Any other failure (a won vote past its validity, a failed claim, an abort) releases the
   // stragglers at once, as it does every node that did not say "held".
   const { final } = round;
+  const cleanup = abandonOf(protocol);
   const now = round.nodes.filter(
     (n) => n.outcome !== 'held' && (final === undefined || n.outcome !== 'pending'),
   );
   await Promise.all([
     release(
       core,
-      protocol,
+      cleanup,
       resources,
       value,
       timeoutMs,
@@ -169,7 +175,7 @@ async function tryOnce(
       const late = round.nodes.filter((n, i) => n.outcome === 'pending' && outcomes[i] !== 'held');
       return release(
         core,
-        protocol,
+        cleanup,
         resources,
         value,
         timeoutMs,
@@ -177,6 +183,9 @@ async function tryOnce(
       );
     }),
   ]);
+  // A straggler that answers only now (after its node timed out) may have run after the release
+  // sent to it (a NOSCRIPT detour): if it says it acquired, its node is released again.
+  creates.released(forgetAfterMs(ttl), true);
   return report;
 }
 
@@ -219,7 +228,8 @@ function lostOutcome(
 }
 
 /** A fresh 128-bit value from the injected randomness, as hex (R2). */
-function newValue(core: Core): string {
+/** 128 random bits as 32 hex digits (R2): a lock value, or any other id that must not repeat. */
+export function newValue(core: Core): string {
   core.runtime.random.fill(scratch);
   let out = '';
   for (let i = 0; i < VALUE_BYTES; i++) out += HEX[scratch[i]!];

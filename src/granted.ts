@@ -2,7 +2,7 @@ import type { Granted } from './acquire.js';
 import type { Runtime } from './clock.js';
 import { Lease } from './lease.js';
 import { Lock, type LockOwner } from './lock.js';
-import { forgetAfterMs } from './renew.js';
+import { forgetAfterMs } from './validity.js';
 
 /** A won attempt as the Lock users hold: its lease runs to the attempt's deadline (R4, R12). */
 export function lockOfGrant(

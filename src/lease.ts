@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import type { Creates } from './creates.js';
 
 /** A keeper of the lease: told when its deadline moves, and stopped before a release is sent. */
 export interface LeaseWatcher {
@@ -19,6 +20,8 @@ export class Lease {
   validityMs: number;
   expiresAt: number;
   released = false;
+  /** The calls that may still create its keys (R6 after a NOSCRIPT detour): told of the release. */
+  creates: Creates | undefined;
   /** Until then the keys may still exist somewhere, so the registry must remember the value. */
   forgetAfterMs: number;
   readonly keepers = new Set<LeaseWatcher>();
@@ -61,6 +64,7 @@ export class Lease {
   /** Released through its Redlock: keepers stop before anything is sent. */
   markReleased(): void {
     this.released = true;
+    this.creates?.released(this.forgetAfterMs - this.#clock.now());
     for (const keeper of this.keepers) keeper.halt();
     this.keepers.clear();
   }

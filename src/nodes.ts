@@ -1,5 +1,6 @@
 import { type Command, type InfoCommand, isRedisClient, type RedisClient, rawClientKind } from './adapter.js';
 import type { Runtime } from './clock.js';
+import type { OnSend } from './creates.js';
 import { InvalidArgumentError } from './errors.js';
 import {
   evictionRisk,
@@ -142,8 +143,10 @@ export class Nodes {
     signal: AbortSignal | undefined,
     subset: readonly NodeState[] = this.list,
     quorum: number = this.quorum,
+    onSend?: OnSend,
   ): Promise<RoundResult> {
     return runRound({
+      ...(onSend ? { onSend } : {}),
       nodes: subset,
       command,
       classify,
@@ -155,6 +158,20 @@ export class Nodes {
       vetting: this.#vetting,
       track: this.#track,
     });
+  }
+
+  /**
+   * Count a piece of work as in flight until the returned function is called (once; later calls
+   * do nothing), so that `idle()` waits for it as for a call.
+   */
+  hold(): () => void {
+    this.#track(1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.#track(-1);
+    };
   }
 
   /** Resolves once every call sent to a node has answered or timed out. */

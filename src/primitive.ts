@@ -20,11 +20,19 @@ import {
 } from './options.js';
 import type { Protocol } from './protocol.js';
 import { Registry } from './registry.js';
-import { type ReleaseResult, release, releaseTimeoutMs } from './release.js';
+import { type ReleaseResult, release, releaseHeld, releaseTimeoutMs } from './release.js';
 import { type RenewResult, renew } from './renew.js';
 import { type RetryStrategy, sleep } from './retry.js';
 
 const STRATEGY = 'a function (attempt, context) => number | null';
+
+/** Every handle a primitive made (a permit, a read-write lease), whichever Redlock it came from. */
+const handles = new WeakSet<Lock>();
+
+/** Whether `lock` is a semaphore's permit or a read-write lease (its operations are not the lock's). */
+export function isPrimitiveHandle(lock: Lock): boolean {
+  return handles.has(lock);
+}
 
 /**
  * The handles of the primitives beyond the lock (a semaphore's permits, a read-write lock's
@@ -144,7 +152,9 @@ export class Primitive {
 
   #handleOf(resource: string, ttl: number, granted: Granted, protocol: Protocol): Lock {
     const lock = lockOfGrant(this.#core.runtime, this.#owner, resource, [resource], ttl, granted);
+    leaseOf(lock).creates = granted.creates;
     this.#protocols.set(lock, protocol);
+    handles.add(lock);
     this.#registry.add(lock);
     return lock;
   }
@@ -155,13 +165,15 @@ export class Primitive {
   }
 
   #releaseOf(lock: Lock, signal: AbortSignal | undefined): Promise<ReleaseResult> {
-    leaseOf(lock).markReleased();
+    const lease = leaseOf(lock);
+    lease.markReleased();
     this.#registry.delete(lock);
     const { nodes, options } = this.#core;
     const id = resourceId(nodes.id, keysOf(options.keyPrefix, lock.resources));
     const protocol = this.#protocols.get(lock)!;
-    return release(
+    return releaseHeld(
       this.#core,
+      lease.creates,
       lock.resources,
       lock.value,
       releaseTimeoutMs(options, lock.ttl),

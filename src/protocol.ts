@@ -27,6 +27,11 @@ export interface Protocol {
   /** As classifyAcquire, with the fencing counter read in the same call. */
   readonly classifyFencedAcquire: (reply: unknown) => Verdict;
   release(keys: readonly string[], value: string): EvalCommand;
+  /**
+   * What a lost attempt sends instead of `release`, when they differ (a writer that lost keeps
+   * its intent); answered as `release` is. Absent: `release`.
+   */
+  abandon?(keys: readonly string[], value: string): EvalCommand;
   /** released (a yes) or not-held. */
   readonly classifyRelease: (reply: unknown) => Verdict;
   /** The strict renew: never creates what is not there. */
@@ -95,3 +100,8 @@ export const LOCK: Protocol = Object.freeze({
   }),
   classifyRepair: (reply: unknown) => (parseRepairReply(reply) ? RENEWED : FOREIGN),
 });
+
+/** The protocol a lost attempt cleans up with: its `abandon` in place of `release`, if it has one. */
+export function abandonOf(protocol: Protocol): Protocol {
+  return protocol.abandon ? { ...protocol, release: protocol.abandon } : protocol;
+}

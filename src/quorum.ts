@@ -1,5 +1,6 @@
 import type { Command, InfoCommand } from './adapter.js';
 import type { Runtime } from './clock.js';
+import type { OnSend } from './creates.js';
 import { type NodeOutcome, type NodeReport, nodeReportJSON } from './errors.js';
 
 /** One node as a round sees it: a name, and a way to send it a call. */
@@ -43,6 +44,8 @@ export interface RoundSpec<N extends RoundNode> {
   readonly vetting: Vetting<N>;
   /** In-flight accounting, so the owner can tell when every straggler has settled. */
   readonly track: (delta: 1 | -1) => void;
+  /** Told of each call sent; its answer (the command's outcome) goes to what it returns, also after a timeout. */
+  readonly onSend?: OnSend;
 }
 
 export interface RoundResult {
@@ -190,6 +193,7 @@ export function runRound<N extends RoundNode>(spec: RoundSpec<N>): Promise<Round
       const probe = vetting.probe(node);
       const commands = probe ? [probe, spec.command] : alone;
       spec.track(1);
+      const answered = spec.onSend?.(node.index);
       let call: Promise<unknown[]>;
       try {
         call = node.send(commands);
@@ -198,7 +202,10 @@ export function runRound<N extends RoundNode>(spec: RoundSpec<N>): Promise<Round
       }
       call.then(
         (replies) => {
-          if (settled[i]) return;
+          if (settled[i]) {
+            answered?.(lateOutcome(spec, replies[commands.length - 1], node.index));
+            return;
+          }
           const latencyMs = clock.now() - startMs;
           // Vetting is decided when the reply lands: two calls may have carried the probe.
           const vetted = probe ? vetting.vet(node, replies[0]) : undefined;
@@ -218,10 +225,12 @@ export function runRound<N extends RoundNode>(spec: RoundSpec<N>): Promise<Round
               verdict = { outcome: 'error', yes: false, error: toError(error) };
             }
           }
+          answered?.(verdict.outcome);
           // A server that answered is identified by its run_id; an error reply is still its answer.
           settle(i, verdict, latencyMs, vetting.serverOf(node));
         },
         (error: unknown) => {
+          answered?.('error');
           if (settled[i]) return;
           settle(i, { outcome: 'error', yes: false, error: toError(error) }, clock.now() - startMs);
         },
@@ -229,6 +238,16 @@ export function runRound<N extends RoundNode>(spec: RoundSpec<N>): Promise<Round
     }
     check();
   });
+}
+
+/** The outcome of a reply that landed after its node was settled (timed out): its command's only. */
+function lateOutcome<N extends RoundNode>(spec: RoundSpec<N>, reply: unknown, node: number): NodeOutcome {
+  if (reply instanceof Error) return 'error';
+  try {
+    return spec.classify(reply, node).outcome;
+  } catch {
+    return 'error';
+  }
 }
 
 export function toError(value: unknown): Error {

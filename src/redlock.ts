@@ -29,9 +29,16 @@ import {
   requireValue,
   resolveOptions,
 } from './options.js';
-import { holdWhile, operationSignal, Primitive, settleAcquire, validateKeepOptions } from './primitive.js';
+import {
+  holdWhile,
+  isPrimitiveHandle,
+  operationSignal,
+  Primitive,
+  settleAcquire,
+  validateKeepOptions,
+} from './primitive.js';
 import { Registry } from './registry.js';
-import { type ReleaseResult, release, releaseTimeoutMs } from './release.js';
+import { type ReleaseResult, release, releaseHeld, releaseTimeoutMs } from './release.js';
 import { type RenewResult, renew } from './renew.js';
 import { jitteredRetry, type RetryStrategy } from './retry.js';
 import { type ReadWriteLock, type ReadWriteOptions, readWrite } from './rwlock.js';
@@ -253,6 +260,14 @@ export class Redlock {
    */
   keep(lock: Lock, options: KeepOptions = {}): LeaseKeeper {
     if (!(lock instanceof Lock)) throw new InvalidArgumentError('lock', 'a Lock taken by a Redlock', lock);
+    if (isPrimitiveHandle(lock)) {
+      // Its renew is its primitive's, not the lock's: this keeper would send the lock's extend.
+      throw new InvalidArgumentError(
+        'lock',
+        'a Lock taken by redlock.acquire (keep a permit or a read-write lease with its semaphore.keep or readWrite.keep)',
+        lock,
+      );
+    }
     requireOptions('options', options, KEEP_KEYS);
     validateKeepOptions(options, this.options.driftFactor);
     const host = {
@@ -350,6 +365,7 @@ export class Redlock {
     granted: Granted,
   ): Lock {
     const lock = lockOfGrant(this.#core.runtime, this.#owner, resource, resources, ttl, granted);
+    leaseOf(lock).creates = granted.creates;
     this.#registry.add(lock);
     return lock;
   }
@@ -360,11 +376,13 @@ export class Redlock {
     resources: readonly string[],
     signal: AbortSignal | undefined,
   ): Promise<ReleaseResult> {
-    leaseOf(lock).markReleased();
+    const lease = leaseOf(lock);
+    lease.markReleased();
     this.#registry.delete(lock);
     const id = resourceId(this.#core.nodes.id, keysOf(this.options.keyPrefix, lock.resources));
-    return release(
+    return releaseHeld(
       this.#core,
+      lease.creates,
       resources,
       lock.value,
       releaseTimeoutMs(this.options, lock.ttl),

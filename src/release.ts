@@ -1,10 +1,11 @@
 import type { Core } from './core.js';
+import { Creates } from './creates.js';
 import { active, channels, type LockTraceContext, traced } from './diagnostics.js';
 import type { NodeReport } from './errors.js';
 import { keysOf } from './keys.js';
 import type { NodeState } from './nodes.js';
 import { DEFAULTS, type ResolvedOptions } from './options.js';
-import { LOCK, type Protocol } from './protocol.js';
+import { abandonOf, LOCK, type Protocol } from './protocol.js';
 import { nodeTimeoutMs } from './validity.js';
 
 /** The outcome of a release: every node's answer, after every node answered or timed out. */
@@ -52,6 +53,62 @@ export function release(
 function settleRelease(result: ReleaseResult, context: LockTraceContext): void {
   context.nodes = result.nodes;
   context.result = { ok: result.releasedCount > 0, releasedCount: result.releasedCount };
+}
+
+/** Release `value` on node `index` alone; never rejects. */
+function releaseOn(
+  core: Core,
+  resources: readonly string[],
+  value: string,
+  timeoutMs: number,
+  index: number,
+  protocol: Protocol,
+): Promise<unknown> {
+  const node = [core.nodes.list[index]!];
+  return releaseRound(core, resources, value, timeoutMs, undefined, node, protocol).catch(() => {});
+}
+
+/** The creates of `value` (creates.ts): a late one is followed by a release of its node. */
+export function createsOf(
+  core: Core,
+  resources: readonly string[],
+  value: string,
+  timeoutMs: number,
+  protocol: Protocol,
+): Creates {
+  const { nodes, runtime } = core;
+  const abandon = abandonOf(protocol);
+  const release = (node: number, abandoned: boolean) =>
+    releaseOn(core, resources, value, timeoutMs, node, abandoned ? abandon : protocol);
+  return new Creates(release, () => nodes.hold(), runtime.timers);
+}
+
+/**
+ * The release of a lock this Redlock holds (its lease already marked released): the release
+ * round, then, if creates of the lock were in flight, until they have answered (at most the
+ * release's node timeout) and the releases their late answers called for are done. So when it
+ * resolves, no node that answered holds the key, even one whose create came after the release
+ * (a NOSCRIPT detour). The result is the release round's.
+ */
+export async function releaseHeld(
+  core: Core,
+  creates: Creates | undefined,
+  resources: readonly string[],
+  value: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  protocol: Protocol = LOCK,
+): Promise<ReleaseResult> {
+  const result = await release(core, resources, value, timeoutMs, signal, protocol);
+  if (!creates) return result;
+  // Counted by idle() while it waits: the release may run in the background (a keeper, using).
+  const done = core.nodes.hold();
+  try {
+    await creates.settled(core.runtime.timers, timeoutMs);
+  } finally {
+    done();
+  }
+  return result;
 }
 
 /**

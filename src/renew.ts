@@ -4,7 +4,7 @@ import type { NodeReport } from './errors.js';
 import { keysOf, sameSet } from './keys.js';
 import type { Lease } from './lease.js';
 import { LOCK, type Protocol } from './protocol.js';
-import { deadlineMs, nodeTimeoutMs } from './validity.js';
+import { deadlineMs, forgetAfterMs, nodeTimeoutMs } from './validity.js';
 
 /** The outcome of a renew, for callers that want more than a boolean. */
 export interface RenewResult {
@@ -22,14 +22,6 @@ export interface RenewResult {
 export interface Held {
   readonly resources: readonly string[];
   readonly lease: Lease;
-}
-
-/**
- * How long after a send with `ttl` its keys may outlive the sender's knowledge: the node's TTL,
- * plus at most one per-node timeout (never above ttl) and the drift. Twice the TTL covers both.
- */
-export function forgetAfterMs(ttl: number): number {
-  return 2 * ttl;
 }
 
 /**
@@ -128,6 +120,7 @@ async function renewRound(
     // Not awaited: the verdict is in and must not wait past its own deadline. The repair round
     // is bounded by the per-node timeout and tracked, so idle() still waits for it.
     const absent = round.nodes.filter((n) => n.outcome === 'not-held' && n.holder === 'absent');
+    // A release sent while the repair is in flight waits for its answer (lease.creates).
     if (absent.length > 0 && protocol.repair && protocol.classifyRepair) {
       void core.nodes.round(
         protocol.repair(keys, value, ttl),
@@ -136,6 +129,8 @@ async function renewRound(
         'all',
         undefined,
         absent.map((n) => core.nodes.list[n.node]!),
+        undefined,
+        lease?.creates?.onSend,
       );
     }
     return result(true);

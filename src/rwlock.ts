@@ -1,3 +1,4 @@
+import { newValue } from './acquire.js';
 import { InvalidArgumentError } from './errors.js';
 import type { KeepOptions, LeaseKeeper } from './keeper.js';
 import { KEEP_KEYS } from './keeper.js';
@@ -20,9 +21,11 @@ import {
   parseSemExtendReply,
   parseSemReleaseReply,
   rwReadScript,
+  rwWriteReleaseScript,
   rwWriteScript,
 } from './scripts/index.js';
 import { semExtendCommand, semReleaseCommand } from './semaphore.js';
+import { warnOnce } from './warnings.js';
 
 /** Options of `redlock.readWrite`. */
 export interface ReadWriteOptions {
@@ -51,7 +54,6 @@ export class ReadWriteLock {
   readonly writerIntentMs: number | undefined;
   readonly #primitive: Primitive;
   readonly #read: Protocol;
-  readonly #write: Protocol;
 
   /** @internal Made by `redlock.readWrite(resource, options)`. */
   constructor(primitive: Primitive, resource: string, writerIntentMs: number | undefined) {
@@ -59,7 +61,6 @@ export class ReadWriteLock {
     this.resource = resource;
     this.writerIntentMs = writerIntentMs;
     this.#read = readProtocol();
-    this.#write = writeProtocol(writerIntentMs);
   }
 
   /** A shared lease for `ttl` ms: rejects with a LockAcquireError as `redlock.acquire` does. */
@@ -69,7 +70,7 @@ export class ReadWriteLock {
 
   /** The exclusive lease for `ttl` ms: rejects with a LockAcquireError as `redlock.acquire` does. */
   write(ttl: number, options?: AcquireOptions): Promise<Lock> {
-    return this.#take(this.#write, ttl, options);
+    return this.#take(this.#writeProtocol(), ttl, options);
   }
 
   /** As `read`, resolving with null when no attempt won. */
@@ -105,13 +106,18 @@ export class ReadWriteLock {
       ...(maxRenewals === undefined ? {} : { maxRenewals }),
       ...(renewTtl === undefined ? {} : { ttl: renewTtl }),
     };
-    const protocol = mode === 'read' ? this.#read : this.#write;
+    const protocol = mode === 'read' ? this.#read : this.#writeProtocol();
     return this.#primitive.using(
       () => this.#take(protocol, ttl, acquireOptions),
       fn,
       keepOptions,
       options.signal,
     );
+  }
+
+  /** One write call's protocol: its attempts share one intent id, withdrawn by the won lease's release. */
+  #writeProtocol(): Protocol {
+    return writeProtocol(this.writerIntentMs, newValue(this.#primitive.core));
   }
 
   #take(protocol: Protocol, ttl: number, options: AcquireOptions | undefined): Promise<Lock> {
@@ -131,6 +137,15 @@ export function readWrite(
   const { writerIntentMs } = requireOptions('options', options, READ_WRITE_KEYS);
   if (writerIntentMs !== undefined)
     requireInteger('options.writerIntentMs', writerIntentMs, 0, 2_147_483_647);
+  const { retryDelay, retryJitter } = primitive.core.options;
+  const gap = retryDelay + retryJitter;
+  if (writerIntentMs !== undefined && writerIntentMs > 0 && writerIntentMs < gap) {
+    warnOnce(
+      `WRITER_INTENT|${writerIntentMs}|${gap}`,
+      'QUORUMLOCK_WRITER_INTENT',
+      `readWrite: writerIntentMs ${writerIntentMs} is shorter than the longest retry delay (${retryDelay} ms + ${retryJitter} ms of jitter): a waiting writer's intent lapses between its attempts, and new readers can keep it out`,
+    );
+  }
   return new ReadWriteLock(primitive, name, writerIntentMs);
 }
 
@@ -165,15 +180,18 @@ function readProtocol(): Protocol {
   });
 }
 
-/** The writer: rw-write to acquire; its key is a plain lock key, renewed and released as the lock's (no repair). */
-function writeProtocol(intentMs: number | undefined): Protocol {
+/**
+ * The writer: rw-write to acquire (marking its intent); its key is a plain lock key, renewed as
+ * the lock's (no repair); the release also withdraws its intent, a lost attempt's does not.
+ */
+function writeProtocol(intentMs: number | undefined, intentId: string): Protocol {
   return Object.freeze({
     quorum: undefined,
     acquire: (keys: readonly string[], value: string, ttl: number, fenceKey: string | undefined) => ({
       type: 'eval' as const,
       script: rwWriteScript,
       keys: rwKeys(keys[0]!, fenceKey),
-      args: [value, String(ttl), String(intentMs ?? ttl)],
+      args: [value, String(ttl), String(intentMs ?? ttl), intentId],
     }),
     classifyAcquire: (reply: unknown) =>
       grantVerdict(parseGrantReply(reply, rwWriteScript).granted, false, null),
@@ -181,7 +199,14 @@ function writeProtocol(intentMs: number | undefined): Protocol {
       const r = parseGrantReply(reply, rwWriteScript);
       return grantVerdict(r.granted, true, r.counter);
     },
-    release: LOCK.release,
+    release: (keys: readonly string[], value: string) => ({
+      type: 'eval' as const,
+      script: rwWriteReleaseScript,
+      keys: [keys[0]!, rwKeysOf(keys[0]!).intent],
+      args: [value, intentId],
+    }),
+    abandon: LOCK.release,
+    // rw-write-release answers {deleted, foreign} for the writer key, as the lock's release.
     classifyRelease: LOCK.classifyRelease,
     extend: LOCK.extend,
     classifyExtend: LOCK.classifyExtend,

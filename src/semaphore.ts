@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from './errors.js';
 import type { KeepOptions, LeaseKeeper } from './keeper.js';
 import { KEEP_KEYS } from './keeper.js';
 import type { Lock } from './lock.js';
@@ -10,6 +11,7 @@ import {
   requireOptions,
   requireResource,
   requireTtl,
+  requireValue,
 } from './options.js';
 import type { Primitive } from './primitive.js';
 import { orNull, validateKeepOptions } from './primitive.js';
@@ -89,11 +91,13 @@ export class Semaphore {
 
   /** Renew a permit by value on `quorum` nodes (R7); the permit's own `renew()` does the same. */
   renew(value: string, ttl: number, options?: OperationOptions): Promise<RenewResult> {
+    requirePermitValue(value);
     return this.#primitive.renewValue(this.resource, value, ttl, this.#one, options);
   }
 
   /** Release a permit by value on every node (R6); the permit's own `release()` does the same. */
   release(value: string, options?: OperationOptions): Promise<ReleaseResult> {
+    requirePermitValue(value);
     return this.#primitive.releaseValue(this.resource, value, this.#one, options);
   }
 
@@ -156,6 +160,17 @@ export function semReleaseCommand(keys: readonly string[], value: string) {
 
 export function semExtendCommand(keys: readonly string[], value: string, ttl: number) {
   return { type: 'eval' as const, script: semExtendScript, keys, args: [value, String(ttl)] };
+}
+
+/**
+ * A permit's value: `value#2`, `value#3` ... name the members of a grant of several permits, and
+ * releasing one alone would leave its holder counting permits it no longer has.
+ */
+function requirePermitValue(value: unknown): void {
+  requireValue('value', value);
+  if ((value as string).includes('#')) {
+    throw new InvalidArgumentError('value', "a permit's value (without '#')", value);
+  }
 }
 
 /** `redlock.semaphore(resource, options)`, its arguments checked. */

@@ -69,3 +69,11 @@ export function quorumOf(n: number): number {
 export function countingQuorumOf(n: number, permits: number): number {
   return Math.floor((n * permits) / (permits + 1)) + 1;
 }
+
+/**
+ * How long after a send with `ttl` its keys may outlive the sender's knowledge: the node's TTL,
+ * plus at most one per-node timeout (never above ttl) and the drift. Twice the TTL covers both.
+ */
+export function forgetAfterMs(ttl: number): number {
+  return 2 * ttl;
+}

@@ -4,7 +4,7 @@ import { extendScript, repairScript } from './extend.js';
 import { claimScript, initFenceScript } from './fencing.js';
 import { inspectScript } from './inspect.js';
 import { releaseScript } from './release.js';
-import { rwReadScript, rwWriteScript } from './rwlock.js';
+import { rwReadScript, rwWriteReleaseScript, rwWriteScript } from './rwlock.js';
 import { semAcquireScript, semExtendScript, semReleaseScript } from './semaphore.js';
 
 /** The scripts one batch call can carry, by 1-based index in the batch script's table. */
@@ -21,6 +21,7 @@ export const BATCHABLE: readonly Script[] = [
   semReleaseScript,
   rwReadScript,
   rwWriteScript,
+  rwWriteReleaseScript,
 ];
 
 /**

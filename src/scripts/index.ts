@@ -11,7 +11,7 @@ export {
 } from './fencing.js';
 export { inspectScript, parseInspectReply } from './inspect.js';
 export { parseReleaseReply, releaseScript } from './release.js';
-export { rwReadScript, rwWriteScript } from './rwlock.js';
+export { rwReadScript, rwWriteReleaseScript, rwWriteScript } from './rwlock.js';
 export {
   parseGrantReply,
   parseSemExtendReply,

@@ -276,6 +276,11 @@ export class MemoryNode {
     this.#data.clear();
   }
 
+  /** SCRIPT LOAD: cache `script`, so that EVALSHA runs it until a restart or `flushScripts()`. */
+  loadScript(script: Script): void {
+    this.#scripts.add(script.sha);
+  }
+
   /** Forget the loaded scripts (SCRIPT FLUSH): the next EVALSHA answers NOSCRIPT. */
   flushScripts(): void {
     this.#scripts.clear();

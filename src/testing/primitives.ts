@@ -1,5 +1,6 @@
 import {
   rwReadScript,
+  rwWriteReleaseScript,
   rwWriteScript,
   type Script,
   semAcquireScript,
@@ -30,6 +31,7 @@ export const PRIMITIVE_SCRIPTS: readonly Script[] = [
   semReleaseScript,
   rwReadScript,
   rwWriteScript,
+  rwWriteReleaseScript,
 ];
 
 /** `TIME`, then ZREMRANGEBYSCORE key -inf now: the preamble of every one of these scripts. */
@@ -102,9 +104,10 @@ export const PRIMITIVE_IMPLEMENTATIONS: ReadonlyArray<readonly [string, Impl]> =
     rwReadScript.name,
     (node, [writer, readers, intent, fence], [value, ttl]) => {
       const now = trim(node, readers!);
+      trim(node, intent!);
       const c = counter(node, fence);
       if (node.exists(writer!)) return [0, 1, c];
-      if (node.exists(intent!)) return [0, 2, c];
+      if ((node.zset(intent!)?.size ?? 0) > 0) return [0, 2, c];
       node.zadd(readers!, now + Number(ttl), value!);
       keyTtl(node, readers!, Number(ttl));
       return [1, 0, c];
@@ -112,17 +115,27 @@ export const PRIMITIVE_IMPLEMENTATIONS: ReadonlyArray<readonly [string, Impl]> =
   ],
   [
     rwWriteScript.name,
-    (node, [writer, readers, intent, fence], [value, ttl, intentMs]) => {
-      trim(node, readers!);
+    (node, [writer, readers, intent, fence], [value, ttl, intentMs, intentId]) => {
+      const now = trim(node, readers!);
+      trim(node, intent!);
       const c = counter(node, fence);
-      const why = node.exists(writer!) ? 1 : (node.zset(readers!)?.size ?? 0) > 0 ? 3 : 0;
-      if (why > 0) {
-        if (Number(intentMs) > 0) node.set(intent!, '1', Number(intentMs));
-        return [0, why, c];
+      if (Number(intentMs) > 0) {
+        node.zadd(intent!, now + Number(intentMs), intentId!);
+        keyTtl(node, intent!, Number(intentMs));
       }
+      if (node.exists(writer!)) return [0, 1, c];
+      if ((node.zset(readers!)?.size ?? 0) > 0) return [0, 3, c];
       node.set(writer!, value!, Number(ttl));
-      node.del(intent!);
       return [1, 0, c];
+    },
+  ],
+  [
+    rwWriteReleaseScript.name,
+    (node, [writer, intent], [value, intentId]) => {
+      const v = node.get(writer!);
+      if (v === value) node.del(writer!);
+      node.zrem(intent!, (member) => member === intentId);
+      return [v === value ? 1 : 0, v !== null && v !== value ? 1 : 0];
     },
   ],
 ];

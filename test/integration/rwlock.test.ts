@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { Redlock } from '../../src/redlock.js';
 import { connectClients } from '../support/clients.js';
+import { eventually } from '../support/fault-hooks.js';
 import {
   describeWriterOverlaps,
   findWriterOverlaps,
@@ -53,26 +54,26 @@ describe('read-write lock on real nodes', () => {
     );
   });
 
-  it('the scripts run on a real server: intent blocks a new reader, a write clears it', async () => {
+  it("the scripts run on a real server: a waiting writer's intent blocks a new reader, its released write withdraws it", async () => {
     const resource = nodes.key('rw:scripts');
     const redlock = new Redlock(nodes.clients, { retryCount: 0 });
     const rw = redlock.readWrite(resource, { writerIntentMs: 60_000 });
+    const intents = () => Promise.all(nodes.admins.map((a) => a.zcard(`${resource}\u0000intent`)));
     const reader = await rw.read(10_000);
-    expect(await rw.tryWrite(10_000)).toBeNull();
-    expect(await Promise.all(nodes.admins.map((a) => a.exists(`${resource}\u0000intent`)))).toEqual(
-      Array(5).fill(1),
-    );
+    // One write call retrying (one intent for all its attempts) while the reader holds.
+    const waiting = new Redlock(nodes.clients, { retryCount: 1_000, retryDelay: 20, retryJitter: 5 });
+    const writing = waiting.readWrite(resource, { writerIntentMs: 60_000 }).write(10_000);
+    expect(await eventually(async () => (await intents()).every((n) => n === 1), 10_000)).toBe(true);
     expect(await rw.tryRead(10_000)).toBeNull();
     expect(await reader.renew()).toBe(true);
     await reader.release();
-    const writer = await rw.write(10_000);
-    expect(await Promise.all(nodes.admins.map((a) => a.exists(`${resource}\u0000intent`)))).toEqual(
-      Array(5).fill(0),
-    );
+    const writer = await writing;
     expect(await nodes.values(resource)).toEqual(Array(5).fill(writer.value));
     expect(await writer.renew()).toBe(true);
     await writer.release();
+    expect(await intents()).toEqual(Array(5).fill(0));
     expect(await rw.tryRead(1_000)).not.toBeNull();
     await redlock.idle();
+    await waiting.idle();
   });
 });

@@ -5,7 +5,7 @@ import { leaseOf } from '../../src/lock.js';
 import type { RedlockOptions, ResolvedOptions } from '../../src/options.js';
 import { Redlock } from '../../src/redlock.js';
 import { releaseTimeoutMs } from '../../src/release.js';
-import { forgetAfterMs } from '../../src/renew.js';
+import { forgetAfterMs } from '../../src/validity.js';
 import { carries, intercept } from '../support/intercept.js';
 import { linkedAdapter, MemoryCluster } from '../support/memory-cluster.js';
 import { flushMicrotasks, VirtualTime, virtualRuntime } from '../support/virtual-time.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError, LockAcquireError } from '../../src/errors.js';
 import type { RedlockOptions } from '../../src/options.js';
 import { Redlock } from '../../src/redlock.js';
@@ -38,11 +38,14 @@ describe('read-write lock', () => {
     expect(readers(cluster)).toEqual([0, 0, 0, 0, 0]);
     const w = await time.run(rw.write(TTL));
     expect(cluster.holding('doc', w.value)).toEqual([0, 1, 2, 3, 4]);
-    // The write cleared the intent its refused attempt had set.
-    expect(cluster.nodes.every((node) => !node.exists(INTENT))).toBe(true);
+    // Each attempt marks its write call's intent, the winning one too: it goes with the release
+    // (the refused tryWrite's own intent, a second member, stays until it lapses).
+    expect(cluster.nodes.map((node) => node.zset(INTENT)?.size)).toEqual([2, 2, 2, 2, 2]);
     expect(await time.run(rw.tryRead(TTL))).toBeNull();
     expect(await time.run(rw.tryWrite(TTL))).toBeNull();
     await time.run(w.release());
+    // Its release withdrew its own intent; the two refused calls' intents stay until they lapse.
+    expect(cluster.nodes.map((node) => node.zset(INTENT)?.size)).toEqual([2, 2, 2, 2, 2]);
     // The refused writer just above left its intent (the write's TTL by default): readers wait it out.
     expect(await time.run(rw.tryRead(TTL))).toBeNull();
     time.jump(TTL);
@@ -134,5 +137,20 @@ describe('read-write lock', () => {
       argument: 'mode',
     });
     expect(() => rw.write(TTL, { retries: 1 } as never)).toThrow(/options.retries/);
+  });
+
+  it('warns once when writerIntentMs is shorter than the longest retry delay (the intent would lapse between attempts)', () => {
+    const emit = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const { redlock } = setup({ retryDelay: 200, retryJitter: 50 });
+      redlock.readWrite('doc', { writerIntentMs: 50 });
+      redlock.readWrite('other', { writerIntentMs: 50 });
+      redlock.readWrite('doc', { writerIntentMs: 250 });
+      redlock.readWrite('doc', { writerIntentMs: 0 });
+      expect(emit.mock.calls.map(([, options]) => options)).toEqual([{ code: 'QUORUMLOCK_WRITER_INTENT' }]);
+      expect(String(emit.mock.calls[0]![0])).toMatch(/writerIntentMs 50 is shorter than .*200 ms \+ 50 ms/);
+    } finally {
+      emit.mockRestore();
+    }
   });
 });

@@ -222,6 +222,22 @@ describe('semaphore: bad input', () => {
     check(() => sem.renew('', TTL), 'value', /non-empty/);
     check(() => sem.release('v', { sig: 1 } as never), 'options.sig', /known keys/);
     check(() => sem.keep({} as never), 'lock', /handle taken by this primitive/);
+    // A member of a multi-permit grant is not a permit: releasing it alone would leave its
+    // holder counting three permits while a fourth holder gets in.
+    check(() => sem.renew('abc#2', TTL), 'value', /without '#'/);
+    check(() => sem.release('abc#2'), 'value', /without '#'/);
+  });
+
+  it("redlock.keep refuses a permit or a read-write lease: it would renew them with the lock's script", async () => {
+    const { time, redlock } = setup();
+    const permit = await time.run(redlock.semaphore('pool', { permits: 2 }).acquire(TTL));
+    const lease = await time.run(redlock.readWrite('doc').read(TTL));
+    for (const handle of [permit, lease]) {
+      expect(() => redlock.keep(handle)).toThrow(InvalidArgumentError);
+      expect(() => redlock.keep(handle)).toThrow(/semaphore\.keep or readWrite\.keep/);
+    }
+    await time.run(permit.release());
+    await time.run(lease.release());
   });
 
   it('rejects a bad signal or strategy before sending anything', async () => {

@@ -65,6 +65,30 @@ export function timerViolations(world: SimWorld): Violation[] {
   );
 }
 
+/**
+ * H (R6): once every client is idle, no node holds a key of a value whose release already ran on
+ * that node (nothing re-created it: not a repair, not an acquire that a NOSCRIPT answer sent
+ * again as EVAL behind the release). Holders who walked away are exempt: they never released;
+ * so is a node that crashed since (a rollback may bring back a key deleted before it).
+ */
+export function keyAfterReleaseViolations(world: SimWorld, record: WorkloadRecord): Violation[] {
+  const out: Violation[] = [];
+  for (const node of world.nodes) {
+    for (const key of node.keys()) {
+      const value = node.get(key);
+      if (value === null || record.abandoned.has(value)) continue;
+      const crashes = world.traffic.get(value)?.releaseRanOn.get(node.index);
+      if (crashes !== undefined && crashes === node.crashes) {
+        out.push({
+          kind: 'H',
+          detail: `n${node.index} ${key}=${shortValue(value)} outlived its release there`,
+        });
+      }
+    }
+  }
+  return out;
+}
+
 /** H: after the longest TTL has run out on every node's clock, no key is left anywhere. */
 export function leftoverKeyViolations(world: SimWorld): Violation[] {
   const keys = world.keys();

@@ -1,6 +1,11 @@
-import type { Command, RedisClient, Reply } from '../../../src/adapter.js';
+import {
+  type Command,
+  type EvalCommand,
+  isNoScriptError,
+  type RedisClient,
+  type Reply,
+} from '../../../src/adapter.js';
 import type { Random } from '../../../src/clock.js';
-import { memoryAdapter } from '../../../src/testing/memory.js';
 import type { VirtualTime } from '../virtual-time.js';
 import { describeCommand, describeReply, type History } from './history.js';
 import { operationsOf } from './operations.js';
@@ -70,7 +75,7 @@ export function timedCarrier(time: VirtualTime): Carrier {
 /** What a link reports about the calls it carries (for checkers and counters). */
 export interface LinkObserver {
   sent(link: SimLink, commands: readonly Command[]): void;
-  /** The node ran these commands (now), whatever becomes of the reply. */
+  /** The node ran these commands (now; a NOSCRIPT answer is not a run), whatever becomes of the reply. */
   ran?(link: SimLink, commands: readonly Command[]): void;
   /** The client received these replies (not called for a lost reply or a refused call). */
   answered(link: SimLink, commands: readonly Command[], replies: readonly Reply[]): void;
@@ -92,7 +97,8 @@ export interface SimLinkOptions {
 /**
  * One client's connection to one node, as the client's RedisClient adapter: requests and
  * replies take their delay, faults lose or refuse them, the node runs what arrives while it is
- * up (through the real in-memory adapter, NOSCRIPT fallback included), and replies reach the
+ * up (a NOSCRIPT answer makes the client send those commands again as EVAL, a second round
+ * trip on the same link, as the real adapters do), and replies reach the
  * client process only when it is not paused.
  */
 export class SimLink implements RedisClient {
@@ -100,7 +106,6 @@ export class SimLink implements RedisClient {
   readonly process: SimProcess;
   readonly node: SimNode;
   readonly #o: SimLinkOptions;
-  readonly #nodeSide: RedisClient;
   readonly #faults: LinkFault[] = [];
   #failFirst: { readonly kind: LinkErrorKind; calls: number } | undefined;
   #renewFault: { readonly loss: 'lost' | 'late'; readonly extraMs: number } | undefined;
@@ -110,7 +115,6 @@ export class SimLink implements RedisClient {
     this.process = options.process;
     this.node = options.node;
     this.endpoint = `sim-${options.node.index}`;
-    this.#nodeSide = memoryAdapter(options.node, { endpoint: this.endpoint });
   }
 
   get name(): string {
@@ -211,16 +215,62 @@ export class SimLink implements RedisClient {
           }
           return;
         }
-        this.#o.observer?.ran?.(this, commands);
-        this.#nodeSide.exec(commands).then((replies) => {
-          const clock = node.clock.now();
-          history.add(
-            node.name,
-            () =>
-              `ran ${what()} for ${client} → ${replies.map(describeReply).join(' + ')} (clock ${clock.toFixed(1)})`,
-          );
-          answer({ replies });
-        });
+        // The node runs the call a microtask after it arrives, as the in-memory adapter does.
+        void Promise.resolve()
+          .then(() => commands.map((command) => node.execute(command) as Reply))
+          .then((replies) => this.#ran(commands, replies, answer));
+      });
+    });
+  }
+
+  /** The node ran `commands`: answer, or meet NOSCRIPT as the real adapters do. */
+  #ran(
+    commands: readonly Command[],
+    replies: Reply[],
+    answer: (outcome: { replies: Reply[] } | { error: Error }) => void,
+  ): void {
+    const { history, carrier, node } = this.#o;
+    const client = this.process.name;
+    const what = () =>
+      commands
+        .filter((c) => c.type === 'eval')
+        .map(describeCommand)
+        .join(' + ');
+    const clock = node.clock.now();
+    history.add(
+      node.name,
+      () =>
+        `ran ${what()} for ${client} → ${replies.map(describeReply).join(' + ')} (clock ${clock.toFixed(1)})`,
+    );
+    const missing = commands.flatMap((c, i) => (c.type === 'eval' && isNoScriptError(replies[i]) ? [i] : []));
+    this.#o.observer?.ran?.(
+      this,
+      commands.filter((_, i) => !missing.includes(i)),
+    );
+    if (missing.length === 0) {
+      answer({ replies });
+      return;
+    }
+    // NOSCRIPT, as the real adapters meet it: the reply travels back, and the client sends
+    // those commands again as EVAL on the same link, behind anything it sent meanwhile.
+    carrier.reply(this, this.#delay(), () => {
+      if (this.#active('partition') || this.#active('drop-replies')) return;
+      history.add(client, () => `← ${node.name} NOSCRIPT: sending ${missing.length} as EVAL`);
+      carrier.request(this, this.#delay(), () => {
+        if (!node.up) {
+          answer({ error: refused(this.endpoint) });
+          return;
+        }
+        for (const i of missing) {
+          const command = commands[i] as EvalCommand;
+          replies[i] = node.execute({ type: 'eval-source', command }) as Reply;
+        }
+        this.#o.observer?.ran?.(
+          this,
+          missing.map((i) => commands[i]!),
+        );
+        history.add(node.name, () => `ran ${what()} as EVAL for ${client}`);
+        answer({ replies });
       });
     });
   }

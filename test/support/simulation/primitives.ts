@@ -38,13 +38,24 @@ export interface SimOptions {
   readonly majorityQuorum?: boolean;
 }
 
-/** A reader's acquire script as one node ran it: whether a writer's intent stood there, and the answer. */
+/** A reader's acquire script as one node ran it (at the node's clock), and its answer. */
 export interface ReadOnNode {
+  /** Order among the scripts every node ran (ties in time are common). */
+  readonly seq: number;
   readonly node: number;
   readonly at: number;
   readonly value: string;
-  readonly intentStood: boolean;
   readonly granted: boolean;
+}
+
+/** A writer's attempt (rw-write, with its intent ms) or a write lease's release, as a node ran it. */
+export interface WriteOnNode {
+  readonly seq: number;
+  readonly node: number;
+  readonly at: number;
+  readonly value: string;
+  readonly kind: 'attempt' | 'release';
+  readonly intentMs: number;
 }
 
 /** The part of a semaphore the schedules use, real or with a broken quorum. */
@@ -63,6 +74,7 @@ export class PrimitiveSim {
   readonly random: () => number;
   readonly windows: HolderWindow[] = [];
   readonly reads: ReadOnNode[] = [];
+  readonly writes: WriteOnNode[] = [];
   /** Calls the clients' links carried (a pipeline of commands is one). */
   calls = 0;
   /** Per node, how far its clock is ahead of the virtual time. */
@@ -166,19 +178,8 @@ export class PrimitiveSim {
           this.time.setTimeout(() => {
             const replies = commands.map((command) => {
               if (command.type !== 'eval') return node.execute(command);
-              const intentStood =
-                command.script.name === 'quorumlock:rw-read' && node.exists(command.keys[2]!);
               const reply = this.#eval(node, command, overrides?.get(command.script.name));
-              if (command.script.name === 'quorumlock:rw-read') {
-                const granted = Array.isArray(reply) && reply[0] === 1;
-                this.reads.push({
-                  node: i,
-                  at: this.time.now(),
-                  value: command.args[0]!,
-                  intentStood,
-                  granted,
-                });
-              }
+              this.#record(i, command, reply);
               return reply;
             });
             this.time.setTimeout(() => resolve(replies), back);
@@ -186,6 +187,30 @@ export class PrimitiveSim {
         });
       },
     };
+  }
+
+  /** The read-write lock's scripts as the nodes ran them, for the intent checker. */
+  #record(i: number, command: EvalCommand, reply: unknown): void {
+    const at = this.nodes[i]!.now();
+    const seq = this.reads.length + this.writes.length;
+    const value = command.args[0]!;
+    const name = command.script.name;
+    if (name === 'quorumlock:rw-read') {
+      this.reads.push({ seq, node: i, at, value, granted: Array.isArray(reply) && reply[0] === 1 });
+    } else if (name === 'quorumlock:rw-write') {
+      // A writer is its write call's intent id, shared by its attempts and its lease's release.
+      const writer = command.args[3]!;
+      this.writes.push({
+        seq,
+        node: i,
+        at,
+        value: writer,
+        kind: 'attempt',
+        intentMs: Number(command.args[2]),
+      });
+    } else if (name === 'quorumlock:rw-write-release') {
+      this.writes.push({ seq, node: i, at, value: command.args[1]!, kind: 'release', intentMs: 0 });
+    }
   }
 
   #eval(node: MemoryNode, command: EvalCommand, override: ScriptOverride | undefined): unknown {

@@ -4,6 +4,7 @@ import type { Redlock } from '../../../src/redlock.js';
 import type { VirtualTime } from '../virtual-time.js';
 import {
   interferenceViolations,
+  keyAfterReleaseViolations,
   leaseViolations,
   leftoverKeyViolations,
   releaseCoverageViolations,
@@ -131,6 +132,7 @@ async function runPatched(scenario: Scenario, options: RunOptions): Promise<RunR
   const virtualMs = world.time.now();
   // Let every fault and deadline check play out, then every TTL run out on every node's clock.
   await world.time.drain(1_000_000);
+  const keptAfterRelease = keyAfterReleaseViolations(world, record);
   world.time.jump(hygieneWaitMs(scenario));
   const violations: Violation[] = [
     ...record.violations,
@@ -139,6 +141,7 @@ async function runPatched(scenario: Scenario, options: RunOptions): Promise<RunR
     ...interferenceViolations(world),
     ...releaseCoverageViolations(world, record),
     ...timers,
+    ...keptAfterRelease,
     ...leftoverKeyViolations(world),
     ...renewAfterReleaseViolations(world),
   ];

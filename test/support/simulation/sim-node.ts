@@ -1,4 +1,5 @@
 import type { Clock } from '../../../src/clock.js';
+import { BATCHABLE, batchScript } from '../../../src/scripts/batch.js';
 import { MemoryNode } from '../../../src/testing/memory.js';
 import { type History, shortValue } from './history.js';
 import { NodeClock } from './node-clock.js';
@@ -87,6 +88,8 @@ export class SimNode extends MemoryNode {
     let booting = true;
     super({ clock: { now: () => nodeClock.now() - (booting ? UP_BEFORE_START_MS : 0) } });
     booting = false;
+    // Up long enough to have run every script: only a restart (or SCRIPT FLUSH) brings NOSCRIPT.
+    for (const script of [...BATCHABLE, batchScript]) this.loadScript(script);
     this.index = index;
     this.clock = nodeClock;
     this.#truth = truth;
@@ -110,7 +113,8 @@ export class SimNode extends MemoryNode {
 
   /** False while crashed and not yet restarted: connections are refused. */
   get up(): boolean {
-    return this.#truth.now() >= this.#downUntil;
+    // Down until its restart has run, also at the very instant it is due (a tie with a deadline).
+    return this.#downUntil === Number.NEGATIVE_INFINITY;
   }
 
   override execute(command: Executable): unknown {

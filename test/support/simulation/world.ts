@@ -31,6 +31,8 @@ export interface ValueTraffic {
   readonly refusedOn: Set<number>;
   /** Nodes sent its release. */
   readonly releasedOn: Set<number>;
+  /** Nodes that ran (not merely received) a release of this value, with their crash count then. */
+  readonly releaseRanOn: Map<number, number>;
   /** When its client first sent a release of it. */
   releaseSentAt?: number;
   /** Nodes that ran its acquire while its client's uptime guard ignores them (R14). */
@@ -184,7 +186,10 @@ export class SimWorld {
       const acquire = op.script === 'quorumlock:acquire';
       const value = lockValueOf(op);
       if (op.script === 'quorumlock:extend' || op.script === 'quorumlock:repair') {
-        const releasedAt = this.traffic.get(value)?.releaseSentAt;
+        // Per node, in the order they travel: an extend queued before the release (the same
+        // batch, ahead of it) is not one sent after it.
+        const traffic = this.traffic.get(value);
+        const releasedAt = traffic?.releasedOn.has(link.node.index) ? traffic.releaseSentAt : undefined;
         if (releasedAt !== undefined) {
           this.renewsAfterRelease.push(
             `${link.name} ${op.script} v=${value.slice(0, 6)} at ${this.time.now()}, after its release was sent at ${releasedAt}`,
@@ -203,6 +208,7 @@ export class SimWorld {
           acquiredOn: new Set(),
           refusedOn: new Set(),
           releasedOn: new Set(),
+          releaseRanOn: new Map(),
           quarantinedOn: new Set(),
         };
         this.traffic.set(value, entry);
@@ -213,6 +219,10 @@ export class SimWorld {
   }
 
   #ran(link: SimLink, commands: readonly Command[]): void {
+    for (const op of commands.flatMap(operationsOf)) {
+      if (op.script === 'quorumlock:release')
+        this.traffic.get(lockValueOf(op))?.releaseRanOn.set(link.node.index, link.node.crashes);
+    }
     const guard = this.#guards[this.processes.indexOf(link.process)] ?? 0;
     if (guard === 0 || !link.node.quarantined(guard)) return;
     for (const op of commands.flatMap(operationsOf)) {
