@@ -96,6 +96,8 @@ describe('LockAcquireError', () => {
       reason: 'unavailable',
     });
     expect(json.message).toBe(error.message);
+    expect(json.resources).toEqual(['r']);
+    expect(Object.keys(json)).not.toContain('cause');
     const data = { name: 'Error', message: 'connect refused', code: 'ECONNREFUSED' };
     expect(json.attempts[0].nodes[0].error).toEqual(data);
     expect(json.attempts[0].claim[0].error).toEqual(data);
@@ -110,6 +112,7 @@ describe('LockAcquireError', () => {
 describe('LockLostError, ElectionStoppedError, QuorumlockError', () => {
   it('LockLostError says the reason, and the last renew’s answers when there was one', () => {
     const error = new LockLostError(['a', 'b'], 'not-held', [node(0, 'not-held'), node(1, 'renewed')]);
+    expect(error.name).toBe('LockLostError');
     expect(error.code).toBe('ERR_QUORUMLOCK_LOST');
     expect(error.message).toBe('lock on a, b lost: not-held; last renew: 1 not-held, 1 renewed');
     expect(error.nodes).toHaveLength(2);
@@ -188,6 +191,13 @@ describe('counting and formatting node reports', () => {
     expect(countOutcomes([node(0, 'error', { error: new Error('x'.repeat(80)) })])).toBe(
       `1 Error ("${'x'.repeat(80)}")`,
     );
+    // A code-like word is a label only at the start of the message.
+    expect(countOutcomes([node(0, 'error', { error: new Error('read ECONNRESET') })])).toBe(
+      '1 Error ("read ECONNRESET")',
+    );
+    // A duplicate carries an error (the node it duplicates) and is counted by its outcome alone.
+    const duplicate = node(0, 'duplicate', { error: new Error('same server (run_id a) as node 1') });
+    expect(countOutcomes([duplicate])).toBe('1 duplicate');
   });
 
   it('summarizeNodes gives the votes, the quorum, the elapsed time to 0.1 ms and the counts', () => {
@@ -228,7 +238,7 @@ describe('counting and formatting node reports', () => {
     expect(errorJSON('plain')).toEqual({ message: 'plain' });
     let error: Error = new Error('level 4');
     for (let level = 3; level >= 0; level--) error = new Error(`level ${level}`, { cause: error });
-    expect(errorJSON(error)).toEqual({
+    expect(errorJSON(error)).toStrictEqual({
       name: 'Error',
       message: 'level 0',
       cause: {
