@@ -111,7 +111,7 @@ async function tryOnce(
     signal,
     undefined,
     quorum,
-    creates.onSend,
+    creates,
   );
   const deadline = deadlineMs(round.startMs, ttl, options.driftFactor);
   let outcome: AttemptReport['outcome'] =

@@ -1,8 +1,11 @@
 import type { Timers } from './clock.js';
 import type { NodeOutcome } from './errors.js';
 
-/** What a round tells about each call it sends: returns the function its answer is given to. */
-export type OnSend = (node: number) => (outcome: NodeOutcome) => void;
+/** What a round tells about the calls it sends: each one, then its answer (once, late or not). */
+export interface CallWatcher {
+  sent(node: number): void;
+  answered(node: number, outcome: NodeOutcome): void;
+}
 
 /**
  * The calls that may create a lock's keys (its acquire attempt's, a renew's repair) and have not
@@ -13,16 +16,16 @@ export type OnSend = (node: number) => (outcome: NodeOutcome) => void;
  * `settled()` lets a release wait until the creates in flight have answered, and idle() waits
  * for them too, for as long as their keys could exist.
  */
-export class Creates {
+export class Creates implements CallWatcher {
   readonly #release: (node: number, abandoned: boolean) => Promise<unknown>;
   readonly #hold: () => () => void;
   readonly #timers: Timers;
-  /** Node → creates sent there and not answered. */
-  readonly #inFlight = new Map<number, number>();
+  /** Creates sent and not answered. */
+  #pending = 0;
   #released = false;
   #abandoned = false;
-  #quiet: Array<() => void> = [];
-  #again: Promise<unknown>[] = [];
+  #quiet: Array<() => void> | undefined;
+  #again: Promise<unknown>[] | undefined;
 
   /**
    * `release(node, abandoned)`: send the lock's release (a lost attempt's cleanup when
@@ -39,23 +42,20 @@ export class Creates {
     this.#timers = timers;
   }
 
-  /** For a round's `onSend`: counts the call, and reads its answer when it lands, late or not. */
-  readonly onSend: OnSend = (node) => {
-    this.#inFlight.set(node, (this.#inFlight.get(node) ?? 0) + 1);
-    let answered = false;
-    return (outcome) => {
-      if (answered) return;
-      answered = true;
-      const left = this.#inFlight.get(node)! - 1;
-      if (left > 0) this.#inFlight.set(node, left);
-      else this.#inFlight.delete(node);
-      if (this.#released && (outcome === 'acquired' || outcome === 'renewed')) {
-        const done = this.#hold();
-        this.#again.push(this.#release(node, this.#abandoned).finally(done));
-      }
-      if (this.#inFlight.size === 0) for (const wake of this.#quiet.splice(0)) wake();
-    };
-  };
+  sent(_node: number): void {
+    this.#pending++;
+  }
+
+  answered(node: number, outcome: NodeOutcome): void {
+    this.#pending--;
+    if (this.#released && (outcome === 'acquired' || outcome === 'renewed')) {
+      const done = this.#hold();
+      const again = this.#release(node, this.#abandoned).finally(done);
+      if (this.#again) this.#again.push(again);
+      else this.#again = [again];
+    }
+    if (this.#pending === 0 && this.#quiet) for (const wake of this.#quiet.splice(0)) wake();
+  }
 
   /**
    * The lock is released (or the attempt given up): from now on, a late create is released
@@ -67,18 +67,18 @@ export class Creates {
     if (this.#released) return;
     this.#released = true;
     this.#abandoned = abandoned;
-    if (this.#inFlight.size === 0) return;
+    if (this.#pending === 0) return;
     const done = this.#hold();
     const timer = this.#timers.setTimeout(done, Math.max(0, forgetMs));
-    this.#quiet.push(() => {
+    this.#whenQuiet(() => {
       this.#timers.clearTimeout(timer);
       done();
     });
   }
 
-  /** Nodes with a create in flight. */
+  /** Creates in flight. */
   get pending(): number {
-    return this.#inFlight.size;
+    return this.#pending;
   }
 
   /**
@@ -86,15 +86,20 @@ export class Creates {
    * their answers called for are done.
    */
   async settled(timers: Timers, ms: number): Promise<void> {
-    if (this.#inFlight.size > 0) {
+    if (this.#pending > 0) {
       await new Promise<void>((resolve) => {
         const timer = timers.setTimeout(resolve, ms);
-        this.#quiet.push(() => {
+        this.#whenQuiet(() => {
           timers.clearTimeout(timer);
           resolve();
         });
       });
     }
-    await Promise.all(this.#again);
+    if (this.#again) await Promise.all(this.#again);
+  }
+
+  #whenQuiet(wake: () => void): void {
+    if (this.#quiet) this.#quiet.push(wake);
+    else this.#quiet = [wake];
   }
 }

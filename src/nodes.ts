@@ -1,6 +1,6 @@
 import { type Command, type InfoCommand, isRedisClient, type RedisClient, rawClientKind } from './adapter.js';
 import type { Runtime } from './clock.js';
-import type { OnSend } from './creates.js';
+import type { CallWatcher } from './creates.js';
 import { InvalidArgumentError } from './errors.js';
 import {
   evictionRisk,
@@ -143,10 +143,10 @@ export class Nodes {
     signal: AbortSignal | undefined,
     subset: readonly NodeState[] = this.list,
     quorum: number = this.quorum,
-    onSend?: OnSend,
+    watcher?: CallWatcher,
   ): Promise<RoundResult> {
     return runRound({
-      ...(onSend ? { onSend } : {}),
+      ...(watcher ? { watcher } : {}),
       nodes: subset,
       command,
       classify,

@@ -1,6 +1,6 @@
 import type { Command, InfoCommand } from './adapter.js';
 import type { Runtime } from './clock.js';
-import type { OnSend } from './creates.js';
+import type { CallWatcher } from './creates.js';
 import { type NodeOutcome, type NodeReport, nodeReportJSON } from './errors.js';
 
 /** One node as a round sees it: a name, and a way to send it a call. */
@@ -44,8 +44,8 @@ export interface RoundSpec<N extends RoundNode> {
   readonly vetting: Vetting<N>;
   /** In-flight accounting, so the owner can tell when every straggler has settled. */
   readonly track: (delta: 1 | -1) => void;
-  /** Told of each call sent; its answer (the command's outcome) goes to what it returns, also after a timeout. */
-  readonly onSend?: OnSend;
+  /** Told of each call sent, and of its answer (the command's outcome), also after a timeout. */
+  readonly watcher?: CallWatcher;
 }
 
 export interface RoundResult {
@@ -71,7 +71,7 @@ export interface RoundResult {
  * error or abort is never a vote (R5). Two answers from one server count once.
  */
 export function runRound<N extends RoundNode>(spec: RoundSpec<N>): Promise<RoundResult> {
-  const { nodes, runtime, quorum, mode, signal, vetting } = spec;
+  const { nodes, runtime, quorum, mode, signal, vetting, watcher } = spec;
   const { clock, timers } = runtime;
   const n = nodes.length;
   const reports: NodeReport[] = nodes.map((node) => ({
@@ -193,7 +193,7 @@ export function runRound<N extends RoundNode>(spec: RoundSpec<N>): Promise<Round
       const probe = vetting.probe(node);
       const commands = probe ? [probe, spec.command] : alone;
       spec.track(1);
-      const answered = spec.onSend?.(node.index);
+      watcher?.sent(node.index);
       let call: Promise<unknown[]>;
       try {
         call = node.send(commands);
@@ -203,7 +203,7 @@ export function runRound<N extends RoundNode>(spec: RoundSpec<N>): Promise<Round
       call.then(
         (replies) => {
           if (settled[i]) {
-            answered?.(lateOutcome(spec, replies[commands.length - 1], node.index));
+            watcher?.answered(node.index, lateOutcome(spec, replies[commands.length - 1], node.index));
             return;
           }
           const latencyMs = clock.now() - startMs;
@@ -225,12 +225,12 @@ export function runRound<N extends RoundNode>(spec: RoundSpec<N>): Promise<Round
               verdict = { outcome: 'error', yes: false, error: toError(error) };
             }
           }
-          answered?.(verdict.outcome);
+          watcher?.answered(node.index, verdict.outcome);
           // A server that answered is identified by its run_id; an error reply is still its answer.
           settle(i, verdict, latencyMs, vetting.serverOf(node));
         },
         (error: unknown) => {
-          answered?.('error');
+          watcher?.answered(node.index, 'error');
           if (settled[i]) return;
           settle(i, { outcome: 'error', yes: false, error: toError(error) }, clock.now() - startMs);
         },

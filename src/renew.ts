@@ -130,7 +130,7 @@ async function renewRound(
         undefined,
         absent.map((n) => core.nodes.list[n.node]!),
         undefined,
-        lease?.creates?.onSend,
+        lease?.creates,
       );
     }
     return result(true);
