@@ -9,7 +9,7 @@ export interface CallWatcher {
 
 /**
  * The calls that may create a lock's keys (its acquire attempt's, a renew's repair) and have not
- * answered yet, by node (R6, docs/spec.md). An adapter that meets NOSCRIPT sends the script again
+ * answered yet (R6, docs/spec.md). An adapter that meets NOSCRIPT sends the script again
  * as EVAL, behind whatever was sent on that connection meanwhile, so a release sent before a
  * create has answered may run on the node before the create does. Once `released()` is called,
  * every create that then answers that it created the key is followed by `release(node)`;
