@@ -304,4 +304,13 @@ export const EQUIVALENT: readonly Equivalent[] = [
     reason:
       "differs only for a target of exactly the pool's size, which gets the bytes of a fresh CSPRNG call either way; the mutant merely keeps the unused rest of the pool for later values, each byte still handed out once",
   },
+  {
+    file: 'src/fencing.ts',
+    line: 83,
+    mutator: 'BooleanLiteral',
+    replacement: 'false',
+    code: "return { outcome: r.created ? 'claimed' : 'too-low', yes: true, counter: r.value };",
+    reason:
+      "initFencing's round runs in 'all' mode, where votes decide nothing; ready and highest are read from the counters",
+  },
 ];

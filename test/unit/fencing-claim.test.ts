@@ -96,4 +96,76 @@ describe('the claim round', () => {
     expect(lock.fencingToken).toBe(13);
     expect(cluster.scriptCalls('quorumlock:claim').map((c) => c.args[0])).toEqual(['13', '13', '13']);
   });
+
+  it('goes on past a minority of wiped counters when a round is lost to a counter ahead', async () => {
+    const { time, cluster, redlock } = fenced(5);
+    await time.run(redlock.initFencing('r'));
+    cluster.nodes[0]!.del(FENCE);
+    cluster.nodes[1]!.del(FENCE);
+    cluster.nodes[2]!.set(FENCE, '50');
+    cluster.nodes[3]!.set(FENCE, '60');
+    cluster.nodes[4]!.set(FENCE, '60');
+    const lock = await time.run(redlock.acquire('r', TTL));
+    // The acquire round was won on nodes 0-2, which read 50 at most: round 1 proposes 51, and is
+    // lost (0-1 absent, 3-4 too low at 60); two absent of five is no majority, so round 2
+    // proposes 61, above every counter met, and wins on nodes 2-4.
+    expect(lock.fencingToken).toBe(61);
+    expect(cluster.scriptCalls('quorumlock:claim').map((c) => c.args[0])).toEqual([
+      ...Array(5).fill('51'),
+      ...Array(5).fill('61'),
+    ]);
+  });
+  it('a claim round lost when the validity ran out ends the attempt as validity-exhausted', async () => {
+    let paused = false;
+    const { time, redlock } = fenced(3, (cluster, time) =>
+      cluster.clients.map((client, i) => ({
+        endpoint: client.endpoint,
+        exec(commands) {
+          if (commands.some((c) => c.type === 'eval' && c.script.name === 'quorumlock:claim')) {
+            // The process pauses until the deadline itself; meanwhile nodes 1-2 move ahead.
+            if (!paused) {
+              paused = true;
+              time.jump(TTL - 102);
+            }
+            if (i > 0) cluster.nodes[i]!.set(FENCE, '100');
+          }
+          return client.exec(commands);
+        },
+      })),
+    );
+    await time.run(redlock.initFencing('r'));
+    const error = await acquireFailureOn(time, redlock.acquire('r', TTL));
+    expect(error.reason).toBe('validity-exhausted');
+    expect(error.attempts[0]!.claim!.map((n) => n.outcome)).toEqual(['claimed', 'too-low', 'too-low']);
+  });
+});
+
+describe('a fencing round aborted', () => {
+  it('an abort during the claim round rejects the acquisition with the reason', async () => {
+    const controller = new AbortController();
+    const reason = new Error('shutting down');
+    const { time, redlock } = fenced(3, (cluster) =>
+      cluster.clients.map((client) => ({
+        endpoint: client.endpoint,
+        exec(commands) {
+          if (commands.some((c) => c.type === 'eval' && c.script.name === 'quorumlock:claim'))
+            controller.abort(reason);
+          return client.exec(commands);
+        },
+      })),
+    );
+    await time.run(redlock.initFencing('r'));
+    const error = await time
+      .run(redlock.acquire('r', TTL, { signal: controller.signal }))
+      .catch((e: unknown) => e);
+    expect(error).toBe(reason);
+  });
+
+  it('initFencing rejects with the signal’s reason', async () => {
+    const { time, redlock } = fenced(3);
+    const reason = new Error('stop');
+    await expect(time.run(redlock.initFencing('r', { signal: AbortSignal.abort(reason) }))).rejects.toBe(
+      reason,
+    );
+  });
 });
