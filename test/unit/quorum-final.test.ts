@@ -64,7 +64,7 @@ describe('runRound: the final outcomes of the stragglers', () => {
   });
 });
 
-describe('runRound: a reply after its node was settled', () => {
+describe('runRound: a reply after its node was settled (no call watcher)', () => {
   /** A vetting that probes every node and records what it was asked to vet. */
   const recording = () => {
     const vetted: unknown[] = [];
@@ -84,7 +84,7 @@ describe('runRound: a reply after its node was settled', () => {
     return { vetted, read, vetting, spy };
   };
 
-  it('is neither vetted nor classified once the node timed out: a stale answer teaches the owner nothing', async () => {
+  it('is neither vetted nor classified once the node timed out: a stale answer does not vet the node', async () => {
     const rec = recording();
     const r = setup(2, { vetting: rec.vetting, classify: rec.spy, quorum: 2 });
     await r.answer(0, 'yes');
