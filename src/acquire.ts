@@ -7,7 +7,7 @@ import { retryDelayOf } from './options.js';
 import { abandonOf, LOCK, type Protocol } from './protocol.js';
 import { createsOf, releaseRound } from './release.js';
 import type { RetryContext, RetryStrategy } from './retry.js';
-import { deadlineMs, forgetAfterMs, nodeTimeoutMs, timeoutCappedByValidity } from './validity.js';
+import { deadlineMs, nodeTimeoutMs, timeoutCappedByValidity } from './validity.js';
 
 /** A won attempt, before it becomes a Lock. */
 export interface Granted {
@@ -185,7 +185,7 @@ async function tryOnce(
   ]);
   // A straggler that answers only now (after its node timed out) may have run after the release
   // sent to it (a NOSCRIPT detour): if it says it acquired, its node is released again.
-  creates.released(forgetAfterMs(ttl), true);
+  creates.released(true);
   return report;
 }
 

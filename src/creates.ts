@@ -20,6 +20,7 @@ export class Creates implements CallWatcher {
   readonly #release: (node: number, abandoned: boolean) => Promise<unknown>;
   readonly #hold: () => () => void;
   readonly #timers: Timers;
+  readonly #waitMs: number;
   /** Creates sent and not answered. */
   #pending = 0;
   #released = false;
@@ -30,16 +31,20 @@ export class Creates implements CallWatcher {
   /**
    * `release(node, abandoned)`: send the lock's release (a lost attempt's cleanup when
    * `abandoned`) to that node alone, never rejecting; `hold()`: count work as in flight for
-   * idle() until the returned function is called.
+   * idle() until the returned function is called; `waitMs`: how long idle() waits, after the
+   * release, for creates still in flight (one node timeout: a NOSCRIPT detour is one more round
+   * trip, and a node that does not answer at all, partitioned or down, must not hold idle()).
    */
   constructor(
     release: (node: number, abandoned: boolean) => Promise<unknown>,
     hold: () => () => void,
     timers: Timers,
+    waitMs: number,
   ) {
     this.#release = release;
     this.#hold = hold;
     this.#timers = timers;
+    this.#waitMs = waitMs;
   }
 
   sent(_node: number): void {
@@ -60,16 +65,16 @@ export class Creates implements CallWatcher {
   /**
    * The lock is released (or the attempt given up): from now on, a late create is released
    * again (`abandoned`: an attempt that lost, cleaned up as one). idle() waits for the creates
-   * in flight until they answer or `forgetMs` pass (after that, any key they made has run out
-   * its TTL).
+   * in flight until they answer or `waitMs` pass; an answer later than that still brings its
+   * release, after idle().
    */
-  released(forgetMs: number, abandoned = false): void {
+  released(abandoned = false): void {
     if (this.#released) return;
     this.#released = true;
     this.#abandoned = abandoned;
     if (this.#pending === 0) return;
     const done = this.#hold();
-    const timer = this.#timers.setTimeout(done, Math.max(0, forgetMs));
+    const timer = this.#timers.setTimeout(done, this.#waitMs);
     this.#whenQuiet(() => {
       this.#timers.clearTimeout(timer);
       done();

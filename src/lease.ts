@@ -64,7 +64,7 @@ export class Lease {
   /** Released through its Redlock: keepers stop before anything is sent. */
   markReleased(): void {
     this.released = true;
-    this.creates?.released(this.forgetAfterMs - this.#clock.now());
+    this.creates?.released();
     for (const keeper of this.keepers) keeper.halt();
     this.keepers.clear();
   }

@@ -56,13 +56,12 @@ export function releaseCoverageViolations(world: SimWorld, record: WorkloadRecor
   return violations;
 }
 
-/** H: once every client is idle, none of their timers is left. */
+/** H: the moment a client's Redlocks are idle, none of its timers is left. */
 export function timerViolations(world: SimWorld): Violation[] {
-  return world.processes.flatMap((p) =>
-    p.liveTimers > 0
-      ? [{ kind: 'H' as const, detail: `${p.name} left ${p.liveTimers} timers after idle()` }]
-      : [],
-  );
+  return world.processes.flatMap((p, c) => {
+    const live = world.timersAtIdle[c] ?? p.liveTimers;
+    return live > 0 ? [{ kind: 'H' as const, detail: `${p.name} left ${live} timers after idle()` }] : [];
+  });
 }
 
 /**

@@ -75,6 +75,8 @@ export class SimWorld {
   /** Extends and repairs of a value sent after a release of it was (H: nothing renews a released lock). */
   readonly renewsAfterRelease: string[] = [];
   readonly warnings: string[] = [];
+  /** Per process: its live timers when its Redlocks' idle() resolved (runClients). */
+  readonly timersAtIdle: number[] = [];
   readonly #others = new Map<number, Redlock>();
   readonly #makeOther: (client: number) => Redlock;
   /** Each client's uptime guard (minNodeUptimeMs), for the ground truth of its votes. */
@@ -143,10 +145,19 @@ export class SimWorld {
     return settle('SimWorld.run', promise, () => this.time.fireNext(), maxSteps);
   }
 
-  /** Settle `clients`, then every Redlock's stragglers (`idle()`). */
+  /**
+   * Settle `clients`, then every Redlock's stragglers (`idle()`), noting each process's live
+   * timers the moment its Redlocks are idle (`timersAtIdle`): an answer that arrives later may
+   * still start work (a late create's release), which the drain then runs.
+   */
   async runClients(clients: Promise<unknown>): Promise<void> {
     await this.run(clients);
-    await this.run(Promise.all([...this.redlocks, ...this.#others.values()].map((r) => r.idle())));
+    const idle = this.processes.map(async (process, c) => {
+      const other = this.#others.get(c);
+      await Promise.all([this.redlocks[c]!.idle(), other?.idle()]);
+      this.timersAtIdle[c] = process.liveTimers;
+    });
+    await this.run(Promise.all(idle));
   }
 
   /** Run `action` at true time `at` (or now, if that has passed), as `actor`, logged. */
