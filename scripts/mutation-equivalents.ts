@@ -313,4 +313,22 @@ export const EQUIVALENT: readonly Equivalent[] = [
     reason:
       "initFencing's round runs in 'all' mode, where votes decide nothing; ready and highest are read from the counters",
   },
+  {
+    file: 'src/pipe.ts',
+    line: 123,
+    mutator: 'ArrayDeclaration',
+    replacement: '["Stryker was here"]',
+    code: 'let fromScripts: (replies: Reply[]) => Reply[] = () => [];',
+    reason:
+      'kept only when the merged entries carry no script, and then every reply comes from a command slot: the list is never read',
+  },
+  {
+    file: 'src/pipe.ts',
+    line: 127,
+    mutator: 'EqualityOperator',
+    replacement: 'scripts.length >= 1',
+    code: '} else if (scripts.length > 1) {',
+    reason:
+      'reached only when the count is not 1 (the branch before takes it), and for 0 or more than 1 the two tests agree',
+  },
 ];

@@ -75,6 +75,19 @@ describe('NodePipe', () => {
     expect(await queued).toEqual(['info', 1]);
   });
 
+  it('sends one queued entry of several scripts as it is, and INFO-only entries with no batch call', async () => {
+    const { calls, pipe } = scripted();
+    void pipe.send([acquire('x')]);
+    void pipe.send([acquire('a'), release('a')]);
+    await flushMicrotasks();
+    expect(calls[1]!.commands).toEqual([acquire('a'), release('a')]);
+    const infos = [pipe.send([INFO]), pipe.send([INFO])];
+    await flushMicrotasks();
+    expect(calls[2]!.commands).toEqual([INFO, INFO]);
+    calls[2]!.resolve(['one', 'two']);
+    expect(await Promise.all(infos)).toEqual([['one'], ['two']]);
+  });
+
   it('merges the scripts of several entries into one batch call, INFO kept apart, and splits the replies', async () => {
     const { calls, pipe } = scripted();
     void pipe.send([acquire('x')]);
