@@ -88,6 +88,29 @@ describe('NodePipe', () => {
     expect(await Promise.all(infos)).toEqual([['one'], ['two']]);
   });
 
+  it('once the call in flight has answered, a new call joins the entries queued in the same turn', async () => {
+    const { calls, pipe } = scripted();
+    void pipe.send([acquire('x')]);
+    await Promise.resolve();
+    calls[0]!.resolve([1]);
+    const queued = pipe.send([release('a')]);
+    // The answer is handled before this continuation; the queued entry is sent at the end of the turn.
+    await Promise.resolve();
+    const joining = pipe.send([release('b')]);
+    await flushMicrotasks();
+    expect(calls.map((c) => c.commands)).toEqual([
+      [acquire('x')],
+      [encodeBatch([release('a'), release('b')])],
+    ]);
+    calls[1]!.resolve([
+      [
+        [1, 'A'],
+        [1, 'B'],
+      ],
+    ]);
+    expect([await queued, await joining]).toEqual([['A'], ['B']]);
+  });
+
   it('merges the scripts of several entries into one batch call, INFO kept apart, and splits the replies', async () => {
     const { calls, pipe } = scripted();
     void pipe.send([acquire('x')]);
