@@ -331,4 +331,13 @@ export const EQUIVALENT: readonly Equivalent[] = [
     reason:
       'reached only when the count is not 1 (the branch before takes it), and for 0 or more than 1 the two tests agree',
   },
+  {
+    file: 'src/fencing.ts',
+    line: 58,
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    code: "proposal = 1 + Math.max(proposal, ...nodes.map((n) => (n.outcome === 'too-low' ? (n.counter ?? 0) : 0)));",
+    reason:
+      'only a too-low answer carries a counter above the proposal: a claimed one carries the proposal itself (the claim script returns {1, T}), an absent one null, the others none',
+  },
 ];
