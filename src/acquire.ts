@@ -159,6 +159,7 @@ async function tryOnce(
   // stragglers at once, as it does every node that did not say "held".
   const { final } = round;
   const cleanup = abandonOf(protocol);
+  creates.abandoned();
   const now = round.nodes.filter(
     (n) => n.outcome !== 'held' && (final === undefined || n.outcome !== 'pending'),
   );
@@ -170,6 +171,7 @@ async function tryOnce(
       value,
       timeoutMs,
       now.map((n) => n.node),
+      creates,
     ),
     final?.then((outcomes) => {
       const late = round.nodes.filter((n, i) => n.outcome === 'pending' && outcomes[i] !== 'held');
@@ -180,12 +182,13 @@ async function tryOnce(
         value,
         timeoutMs,
         late.map((n) => n.node),
+        creates,
       );
     }),
   ]);
   // A straggler that answers only now (after its node timed out) may have run after the release
   // sent to it (a NOSCRIPT detour): if it says it acquired, its node is released again.
-  creates.released(true);
+  creates.waitInIdle();
   return report;
 }
 
@@ -197,6 +200,7 @@ async function release(
   value: string,
   timeoutMs: number,
   indices: readonly number[],
+  creates: Creates,
 ): Promise<void> {
   if (indices.length === 0) return;
   await releaseRound(
@@ -207,6 +211,7 @@ async function release(
     undefined,
     indices.map((i) => core.nodes.list[i]!),
     protocol,
+    creates.releases,
   );
 }
 

@@ -9,12 +9,13 @@ export interface CallWatcher {
 
 /**
  * The calls that may create a lock's keys (its acquire attempt's, a renew's repair) and have not
- * answered yet (R6, docs/spec.md). An adapter that meets NOSCRIPT sends the script again
- * as EVAL, behind whatever was sent on that connection meanwhile, so a release sent before a
- * create has answered may run on the node before the create does. Once `released()` is called,
- * every create that then answers that it created the key is followed by `release(node)`;
- * `settled()` lets a release wait until the creates in flight have answered, and idle() waits
- * for them too, for as long as their keys could exist.
+ * answered yet (R6, docs/spec.md). On one connection, calls run in the order they were sent, so
+ * a release sent after a create runs after it and answers after it; an adapter that meets
+ * NOSCRIPT breaks that order: it sends the script again as EVAL once the answer is back, behind
+ * the release sent meanwhile, which has run and answered by then. So a create that answers
+ * "created" on a node where the lock's release has already answered ran after that release:
+ * that node is released again. `releases` watches the release rounds for that; a release waits
+ * (`settled`) for the creates in flight, and idle() for at most one node timeout (`waitInIdle`).
  */
 export class Creates implements CallWatcher {
   readonly #release: (node: number, abandoned: boolean) => Promise<unknown>;
@@ -23,10 +24,12 @@ export class Creates implements CallWatcher {
   readonly #waitMs: number;
   /** Creates sent and not answered. */
   #pending = 0;
-  #released = false;
   #abandoned = false;
+  /** By node index: a release of the lock has answered there. */
+  #releasedOn: boolean[] | undefined;
   #quiet: Array<() => void> | undefined;
   #again: Promise<unknown>[] | undefined;
+  #idleHeld = false;
 
   /**
    * `release(node, abandoned)`: send the lock's release (a lost attempt's cleanup when
@@ -47,13 +50,25 @@ export class Creates implements CallWatcher {
     this.#waitMs = waitMs;
   }
 
+  /** The watcher of the lock's release rounds: which nodes have answered a release. */
+  readonly releases: CallWatcher = {
+    sent: () => {},
+    answered: (node) => {
+      if (this.#releasedOn) this.#releasedOn[node] = true;
+      else {
+        this.#releasedOn = [];
+        this.#releasedOn[node] = true;
+      }
+    },
+  };
+
   sent(_node: number): void {
     this.#pending++;
   }
 
   answered(node: number, outcome: NodeOutcome): void {
     this.#pending--;
-    if (this.#released && (outcome === 'acquired' || outcome === 'renewed')) {
+    if (this.#releasedOn?.[node] && (outcome === 'acquired' || outcome === 'renewed')) {
       const done = this.#hold();
       const again = this.#release(node, this.#abandoned).finally(done);
       if (this.#again) this.#again.push(again);
@@ -62,17 +77,20 @@ export class Creates implements CallWatcher {
     if (this.#pending === 0 && this.#quiet) for (const wake of this.#quiet.splice(0)) wake();
   }
 
-  /**
-   * The lock is released (or the attempt given up): from now on, a late create is released
-   * again (`abandoned`: an attempt that lost, cleaned up as one). idle() waits for the creates
-   * in flight until they answer or `waitMs` pass; an answer later than that still brings its
-   * release, after idle().
-   */
-  released(abandoned = false): void {
-    if (this.#released) return;
-    this.#released = true;
-    this.#abandoned = abandoned;
-    if (this.#pending === 0) return;
+  /** An attempt that lost: a late create is cleaned up as the attempt's own cleanup was. */
+  abandoned(): void {
+    this.#abandoned = true;
+  }
+
+  /** Creates in flight, or releases they called for not done yet. */
+  get busy(): boolean {
+    return this.#pending > 0 || this.#again !== undefined;
+  }
+
+  /** After the release: idle() waits for the creates still in flight, at most `waitMs`. */
+  waitInIdle(): void {
+    if (this.#pending === 0 || this.#idleHeld) return;
+    this.#idleHeld = true;
     const done = this.#hold();
     const timer = this.#timers.setTimeout(done, this.#waitMs);
     this.#whenQuiet(() => {
@@ -81,21 +99,16 @@ export class Creates implements CallWatcher {
     });
   }
 
-  /** Creates in flight. */
-  get pending(): number {
-    return this.#pending;
-  }
-
   /**
    * Resolves once every create in flight has answered, or `ms` have passed, and the releases
    * their answers called for are done.
    */
-  async settled(timers: Timers, ms: number): Promise<void> {
+  async settled(ms: number): Promise<void> {
     if (this.#pending > 0) {
       await new Promise<void>((resolve) => {
-        const timer = timers.setTimeout(resolve, ms);
+        const timer = this.#timers.setTimeout(resolve, ms);
         this.#whenQuiet(() => {
-          timers.clearTimeout(timer);
+          this.#timers.clearTimeout(timer);
           resolve();
         });
       });

@@ -20,7 +20,7 @@ export class Lease {
   validityMs: number;
   expiresAt: number;
   released = false;
-  /** The calls that may still create its keys (R6 after a NOSCRIPT detour): told of the release. */
+  /** The calls that may still create its keys (R6 after a NOSCRIPT detour). */
   creates: Creates | undefined;
   /** Until then the keys may still exist somewhere, so the registry must remember the value. */
   forgetAfterMs: number;
@@ -64,7 +64,6 @@ export class Lease {
   /** Released through its Redlock: keepers stop before anything is sent. */
   markReleased(): void {
     this.released = true;
-    this.creates?.released();
     for (const keeper of this.keepers) keeper.halt();
     this.keepers.clear();
   }

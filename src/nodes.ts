@@ -146,7 +146,7 @@ export class Nodes {
     watcher?: CallWatcher,
   ): Promise<RoundResult> {
     return runRound({
-      ...(watcher ? { watcher } : {}),
+      watcher,
       nodes: subset,
       command,
       classify,

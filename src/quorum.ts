@@ -45,7 +45,7 @@ export interface RoundSpec<N extends RoundNode> {
   /** In-flight accounting, so the owner can tell when every straggler has settled. */
   readonly track: (delta: 1 | -1) => void;
   /** Told of each call sent, and of its answer (the command's outcome), also after a timeout. */
-  readonly watcher?: CallWatcher;
+  readonly watcher: CallWatcher | undefined;
 }
 
 export interface RoundResult {

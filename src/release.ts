@@ -1,5 +1,5 @@
 import type { Core } from './core.js';
-import { Creates } from './creates.js';
+import { type CallWatcher, Creates } from './creates.js';
 import { active, channels, type LockTraceContext, traced } from './diagnostics.js';
 import type { NodeReport } from './errors.js';
 import { keysOf } from './keys.js';
@@ -39,13 +39,14 @@ export function release(
   timeoutMs: number,
   signal: AbortSignal | undefined,
   protocol: Protocol = LOCK,
+  watcher?: CallWatcher,
 ): Promise<ReleaseResult> {
   if (!active(channels.release))
-    return releaseRound(core, resources, value, timeoutMs, signal, undefined, protocol);
+    return releaseRound(core, resources, value, timeoutMs, signal, undefined, protocol, watcher);
   return traced(
     channels.release,
     { operation: 'release', resources },
-    () => releaseRound(core, resources, value, timeoutMs, signal, undefined, protocol),
+    () => releaseRound(core, resources, value, timeoutMs, signal, undefined, protocol, watcher),
     settleRelease,
   );
 }
@@ -99,12 +100,13 @@ export async function releaseHeld(
   signal: AbortSignal | undefined,
   protocol: Protocol = LOCK,
 ): Promise<ReleaseResult> {
-  const result = await release(core, resources, value, timeoutMs, signal, protocol);
-  if (!creates) return result;
+  const result = await release(core, resources, value, timeoutMs, signal, protocol, creates?.releases);
+  if (!creates?.busy) return result;
+  creates.waitInIdle();
   // Counted by idle() while it waits: the release may run in the background (a keeper, using).
   const done = core.nodes.hold();
   try {
-    await creates.settled(core.runtime.timers, timeoutMs);
+    await creates.settled(timeoutMs);
   } finally {
     done();
   }
@@ -123,6 +125,7 @@ export async function releaseRound(
   signal: AbortSignal | undefined,
   subset?: readonly NodeState[],
   protocol: Protocol = LOCK,
+  watcher?: CallWatcher,
 ): Promise<ReleaseResult> {
   const round = await core.nodes.round(
     protocol.release(keysOf(core.options.keyPrefix, resources), value),
@@ -131,6 +134,8 @@ export async function releaseRound(
     'all',
     signal,
     subset,
+    undefined,
+    watcher,
   );
   if (round.decision === 'aborted') throw signal!.reason;
   let releasedCount = 0;

@@ -53,6 +53,7 @@ export function setup(n: number, spec: Partial<RoundSpec<RoundNode>> = {}) {
     runtime: virtualRuntime(time),
     vetting: NO_VETTING,
     track: (delta) => tracked.push(delta),
+    watcher: undefined,
     ...spec,
   });
   let decided = false;
