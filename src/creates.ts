@@ -19,7 +19,7 @@ export interface CallWatcher {
  */
 export class Creates implements CallWatcher {
   readonly #release: (node: number, abandoned: boolean) => Promise<unknown>;
-  readonly #hold: () => () => void;
+  readonly #idle: { hold(): () => void };
   readonly #timers: Timers;
   readonly #waitMs: number;
   /** Creates sent and not answered. */
@@ -33,34 +33,32 @@ export class Creates implements CallWatcher {
 
   /**
    * `release(node, abandoned)`: send the lock's release (a lost attempt's cleanup when
-   * `abandoned`) to that node alone, never rejecting; `hold()`: count work as in flight for
+   * `abandoned`) to that node alone, never rejecting; `idle.hold()`: count work as in flight for
    * idle() until the returned function is called; `waitMs`: how long idle() waits, after the
    * release, for creates still in flight (one node timeout: a NOSCRIPT detour is one more round
    * trip, and a node that does not answer at all, partitioned or down, must not hold idle()).
    */
   constructor(
     release: (node: number, abandoned: boolean) => Promise<unknown>,
-    hold: () => () => void,
+    idle: { hold(): () => void },
     timers: Timers,
     waitMs: number,
   ) {
     this.#release = release;
-    this.#hold = hold;
+    this.#idle = idle;
+    this.releases = new ReleaseAnswers(this);
     this.#timers = timers;
     this.#waitMs = waitMs;
   }
 
   /** The watcher of the lock's release rounds: which nodes have answered a release. */
-  readonly releases: CallWatcher = {
-    sent: () => {},
-    answered: (node) => {
-      if (this.#releasedOn) this.#releasedOn[node] = true;
-      else {
-        this.#releasedOn = [];
-        this.#releasedOn[node] = true;
-      }
-    },
-  };
+  readonly releases: CallWatcher;
+
+  /** A release of the lock has answered on `node`. */
+  releaseAnswered(node: number): void {
+    if (!this.#releasedOn) this.#releasedOn = [];
+    this.#releasedOn[node] = true;
+  }
 
   sent(_node: number): void {
     this.#pending++;
@@ -69,7 +67,7 @@ export class Creates implements CallWatcher {
   answered(node: number, outcome: NodeOutcome): void {
     this.#pending--;
     if (this.#releasedOn?.[node] && (outcome === 'acquired' || outcome === 'renewed')) {
-      const done = this.#hold();
+      const done = this.#idle.hold();
       const again = this.#release(node, this.#abandoned).finally(done);
       if (this.#again) this.#again.push(again);
       else this.#again = [again];
@@ -91,7 +89,7 @@ export class Creates implements CallWatcher {
   waitInIdle(): void {
     if (this.#pending === 0 || this.#idleHeld) return;
     this.#idleHeld = true;
-    const done = this.#hold();
+    const done = this.#idle.hold();
     const timer = this.#timers.setTimeout(done, this.#waitMs);
     this.#whenQuiet(() => {
       this.#timers.clearTimeout(timer);
@@ -119,5 +117,20 @@ export class Creates implements CallWatcher {
   #whenQuiet(wake: () => void): void {
     if (this.#quiet) this.#quiet.push(wake);
     else this.#quiet = [wake];
+  }
+}
+
+/** Tells a Creates which nodes have answered a release of its lock. */
+class ReleaseAnswers implements CallWatcher {
+  readonly #creates: Creates;
+
+  constructor(creates: Creates) {
+    this.#creates = creates;
+  }
+
+  sent(_node: number): void {}
+
+  answered(node: number): void {
+    this.#creates.releaseAnswered(node);
   }
 }

@@ -81,7 +81,7 @@ export function createsOf(
   const abandon = abandonOf(protocol);
   const release = (node: number, abandoned: boolean) =>
     releaseOn(core, resources, value, timeoutMs, node, abandoned ? abandon : protocol);
-  return new Creates(release, () => nodes.hold(), runtime.timers, timeoutMs);
+  return new Creates(release, nodes, runtime.timers, timeoutMs);
 }
 
 /**
