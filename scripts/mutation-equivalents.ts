@@ -260,6 +260,24 @@ export const EQUIVALENT: readonly Equivalent[] = [
       'in the rejection handler: settle() itself returns for a node already settled, and reading the clock or wrapping the error has no effect',
   },
   {
+    file: 'src/release.ts',
+    line: 44,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: 'if (!active(channels.release))',
+    reason:
+      'traced() (src/diagnostics.ts) starts with the same test and then calls releaseRound directly; this copy only saves building the trace context on the untraced path',
+  },
+  {
+    file: 'src/validity.ts',
+    line: 31,
+    mutator: 'ArithmeticOperator',
+    replacement: 'MIN_VALIDITY_MS - 2',
+    code: 'let ttl = MIN_VALIDITY_MS + 2;',
+    reason:
+      'the start is a shortcut: ttl − drift(ttl) never decreases as ttl grows, so the loop stops at the same least ttl from any start below it',
+  },
+  {
     file: 'src/renew.ts',
     line: 52,
     mutator: 'ConditionalExpression',
