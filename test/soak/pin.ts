@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { classNamed, type PrimitiveClass } from '../support/simulation/classes.js';
 import { runPrimitive, withoutFaults } from '../support/simulation/primitive-scenario.js';
 import { describeRun, runScenario, unexpected } from '../support/simulation/run.js';
+import type { Scenario } from '../support/simulation/scenario.js';
 
 function option(argv: readonly string[], name: string): string | undefined {
   const i = argv.indexOf(`--${name}`);
@@ -34,14 +35,45 @@ async function main(): Promise<void> {
   if (klass.primitive) return pinPrimitive(klass, search);
   const kind = option(argv, 'kind') ?? 'S1';
   const variant = klass.variant;
+  const run = (scenario: Scenario) => runScenario(scenario, variant ? { variant: variant(scenario) } : {});
+  const scenario = await searchFor(klass.name, klass.arbitrary, search, async (s) => {
+    const result = await run(s);
+    return variant ? unexpected(result).length > 0 : result.violations.some((v) => v.kind === kind);
+  });
+  if (!scenario) return;
+  const replay = await run(scenario.counterexample);
+  console.log(found(klass.name, search.seed, scenario.out, replay.violations));
+  console.log(describeRun(replay, 40));
+  if (variant) {
+    const real = await runScenario(scenario.counterexample);
+    console.log(`the same schedule with the real core: ${unexpected(real).length} unexpected violation(s)`);
+  }
+}
+
+interface Found<S> {
+  readonly counterexample: S;
+  readonly out: {
+    counterexamplePath: string | null;
+    numRuns: number;
+    numShrinks: number;
+    interrupted: boolean;
+  };
+}
+
+/** fast-check from `search.seed` for a schedule where `violates` holds, shrunk within the time limit. */
+async function searchFor<S>(
+  name: string,
+  arbitrary: fc.Arbitrary<S>,
+  search: Search,
+  violates: (scenario: S) => Promise<boolean>,
+): Promise<Found<S> | undefined> {
   // The time limit may interrupt a run in flight: wait for it before replaying.
   let inFlight: Promise<unknown> = Promise.resolve();
   const out = await fc.check(
-    fc.asyncProperty(klass.arbitrary, async (scenario) => {
-      const run = runScenario(scenario, variant ? { variant: variant(scenario) } : {});
+    fc.asyncProperty(arbitrary, async (scenario) => {
+      const run = violates(scenario);
       inFlight = run.catch(() => {});
-      const result = await run;
-      return variant ? unexpected(result).length === 0 : !result.violations.some((v) => v.kind === kind);
+      return !(await run);
     }),
     {
       seed: search.seed,
@@ -52,17 +84,10 @@ async function main(): Promise<void> {
   );
   await inFlight;
   if (!out.failed) {
-    console.log(`${klass.name}: no counterexample from seed ${search.seed} in ${out.numRuns} runs`);
-    return;
+    console.log(`${name}: no counterexample from seed ${search.seed} in ${out.numRuns} runs`);
+    return undefined;
   }
-  const [scenario] = out.counterexample!;
-  const replay = await runScenario(scenario, variant ? { variant: variant(scenario) } : {});
-  console.log(found(klass.name, search.seed, out, replay.violations));
-  console.log(describeRun(replay, 40));
-  if (variant) {
-    const real = await runScenario(scenario);
-    console.log(`the same schedule with the real core: ${unexpected(real).length} unexpected violation(s)`);
-  }
+  return { counterexample: out.counterexample![0], out };
 }
 
 function found(
@@ -78,31 +103,16 @@ function found(
 async function pinPrimitive(klass: PrimitiveClass, search: Search): Promise<void> {
   const { arbitrary, variant, caughtBy } = klass.primitive;
   if (!caughtBy) throw new Error(`${klass.name} is admissible: there is nothing to pin`);
-  let inFlight: Promise<unknown> = Promise.resolve();
-  const out = await fc.check(
-    fc.asyncProperty(arbitrary, async (scenario) => {
-      const run = runPrimitive(scenario, variant);
-      inFlight = run.catch(() => {});
-      return !(await run).violations.some((v) => v.kind === caughtBy);
-    }),
-    {
-      seed: search.seed,
-      numRuns: search.runs,
-      interruptAfterTimeLimit: search.shrinkMs,
-      markInterruptAsFailure: false,
-    },
+  const scenario = await searchFor(klass.name, arbitrary, search, async (s) =>
+    (await runPrimitive(s, variant)).violations.some((v) => v.kind === caughtBy),
   );
-  await inFlight;
-  if (!out.failed) {
-    console.log(`${klass.name}: no counterexample from seed ${search.seed} in ${out.numRuns} runs`);
-    return;
-  }
-  const [scenario] = out.counterexample!;
-  const replay = await runPrimitive(scenario, variant);
-  console.log(found(klass.name, search.seed, out, replay.violations));
-  console.log(JSON.stringify(scenario));
+  if (!scenario) return;
+  const { counterexample } = scenario;
+  const replay = await runPrimitive(counterexample, variant);
+  console.log(found(klass.name, search.seed, scenario.out, replay.violations));
+  console.log(JSON.stringify(counterexample));
   console.log(replay.violations.map((v) => `${v.kind}: ${v.detail}`).join('\n'));
-  const real = await runPrimitive(variant ? scenario : withoutFaults(scenario));
+  const real = await runPrimitive(variant ? counterexample : withoutFaults(counterexample));
   console.log(
     `the same schedule ${variant ? 'with the real pieces' : 'without its faults'}: ${real.violations.length} violation(s)`,
   );

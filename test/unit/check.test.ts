@@ -6,21 +6,12 @@ import {
   requireOptions,
   requireSignal,
 } from '../../src/check.js';
-import { InvalidArgumentError } from '../../src/errors.js';
+import { refusal } from '../support/refusal.js';
 
 /**
  * The argument checks of src/check.ts on their own: what each accepts, and the typed error naming
  * the argument, the accepted range and what was received.
  */
-function refusal(fn: () => unknown): InvalidArgumentError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidArgumentError);
-    return error as InvalidArgumentError;
-  }
-  throw new Error('expected an InvalidArgumentError');
-}
 
 const KNOWN = ['signal', 'timeoutMs', 'retryStrategy'] as const;
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock, systemTimers, wallClock } from '../../src/clock.js';
-import { InvalidArgumentError } from '../../src/errors.js';
 import {
   DEFAULTS,
   MAX_DELAY_MS,
@@ -13,20 +12,12 @@ import {
   retryDelayOf,
 } from '../../src/options.js';
 import { MAX_TTL_MS } from '../../src/validity.js';
+import { refusal } from '../support/refusal.js';
 
 /**
  * src/options.ts on its own: the defaults, each option's accepted range at its bounds, and the
  * typed error naming the argument, the range and what was received.
  */
-function refusal(fn: () => unknown): InvalidArgumentError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidArgumentError);
-    return error as InvalidArgumentError;
-  }
-  throw new Error('expected an InvalidArgumentError');
-}
 const resolve = (options: object | undefined) => resolveOptions(options as never).options;
 const refused = (options: object) => refusal(() => resolveOptions(options as never));
 

@@ -76,7 +76,7 @@ export interface PrimitiveVariant {
 
 const NODES = 5;
 const ALL = Array.from({ length: NODES }, (_, i) => i);
-export const WRITER_INTENT_MS = 300;
+const WRITER_INTENT_MS = 300;
 
 const roundArb: fc.Arbitrary<PrimitiveRound> = fc.record({
   waitMs: fc.integer({ min: 0, max: 200 }),
