@@ -2,7 +2,7 @@ import { requireFunction, requireInteger, requireNumber, requireOptions, require
 import { defaultRuntime, type Runtime } from './clock.js';
 import { InvalidArgumentError } from './errors.js';
 import type { RetryStrategy } from './retry.js';
-import { MAX_TTL_MS, MIN_VALIDITY_MS, minTtlMs } from './validity.js';
+import { MAX_DRIFT_FACTOR, MAX_TTL_MS, MIN_VALIDITY_MS, minTtlMs } from './validity.js';
 
 /** Options of `new Redlock(clients, options)`; all optional. */
 export interface RedlockOptions {
@@ -18,7 +18,7 @@ export interface RedlockOptions {
    * @default min(100, retryDelay)
    */
   readonly retryJitter?: number;
-  /** Clock rate error budget: drift = floor(ttl × driftFactor) + 2 ms. In [0, 1). @default 0.01 */
+  /** Clock rate error budget: drift = floor(ttl × driftFactor) + 2 ms. In [0, 0.99]. @default 0.01 */
   readonly driftFactor?: number;
   /**
    * Per-node timeout of every call, in ms. A node that has not answered by then is "unknown":
@@ -139,9 +139,7 @@ export function resolveOptions(options: RedlockOptions | undefined): {
     );
   }
   const driftFactor = o.driftFactor ?? DEFAULTS.driftFactor;
-  if (typeof driftFactor !== 'number' || !(driftFactor >= 0 && driftFactor < 1)) {
-    throw new InvalidArgumentError('options.driftFactor', 'a number in [0, 1)', driftFactor);
-  }
+  requireNumber('options.driftFactor', driftFactor, 0, MAX_DRIFT_FACTOR);
   if (o.nodeTimeoutMs !== undefined) requireInteger('options.nodeTimeoutMs', o.nodeTimeoutMs, 1, MAX_TTL_MS);
   const keyPrefix = o.keyPrefix ?? DEFAULTS.keyPrefix;
   if (typeof keyPrefix !== 'string' || keyPrefix.includes(RESERVED))

@@ -23,14 +23,30 @@ export function deadlineMs(startMs: number, ttlMs: number, driftFactor: number):
 export const MIN_VALIDITY_MS = 10;
 
 /**
+ * The largest driftFactor accepted (docs/adr/020-drift-factor-range.md). Up to it, validity
+ * (ttl − drift) never falls as ttl grows, even in floating point: floor(ttl × driftFactor) rises by
+ * at most 1 per ms of ttl. Past it the validity is a sliver of the TTL, and near 1 no TTL a timer
+ * can wait leaves MIN_VALIDITY_MS.
+ */
+export const MAX_DRIFT_FACTOR = 0.99;
+
+/**
  * The smallest TTL: the least `ttl` with `ttl − (floor(ttl × driftFactor) + 2) ≥ MIN_VALIDITY_MS`
- * (12 ms at the default driftFactor 0.01). Bounded: ttl − drift grows by at least 1 every
- * 1 / (1 − driftFactor) steps, and driftFactor < 1.
+ * (12 ms at the default driftFactor 0.01, 1,101 ms at MAX_DRIFT_FACTOR). A binary search, since
+ * the validity never falls as ttl grows for a driftFactor in [0, MAX_DRIFT_FACTOR]: at most 31
+ * steps, none at all where the least conceivable TTL already suffices.
  */
 export function minTtlMs(driftFactor: number): number {
-  let ttl = MIN_VALIDITY_MS + 2;
-  while (ttl - driftMs(ttl, driftFactor) < MIN_VALIDITY_MS && ttl < MAX_TTL_MS) ttl++;
-  return ttl;
+  let low = MIN_VALIDITY_MS + 2;
+  if (low - driftMs(low, driftFactor) >= MIN_VALIDITY_MS) return low;
+  let high = MAX_TTL_MS;
+  // low leaves too little, high enough (MAX_TTL_MS leaves millions of ms up to MAX_DRIFT_FACTOR).
+  while (high - low > 1) {
+    const mid = low + Math.floor((high - low) / 2);
+    if (mid - driftMs(mid, driftFactor) >= MIN_VALIDITY_MS) high = mid;
+    else low = mid;
+  }
+  return high;
 }
 
 /**

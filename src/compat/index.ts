@@ -13,7 +13,7 @@ import { InvalidArgumentError, LockAcquireError } from '../errors.js';
 import type { Lock as CoreLock } from '../lock.js';
 import { MAX_DELAY_MS, requireInteger, requireNumber, requireOptions } from '../options.js';
 import { Redlock as CoreRedlock } from '../redlock.js';
-import { quorumOf } from '../validity.js';
+import { MAX_DRIFT_FACTOR, quorumOf } from '../validity.js';
 import { ExecutionError, type ExecutionResult, type ExecutionStats, NO_QUORUM } from './errors.js';
 import { statsOf } from './stats.js';
 
@@ -32,7 +32,7 @@ export type Client = IoredisLike & {
 
 /** node-redlock's settings, with its defaults. */
 export interface Settings {
-  /** drift = floor(duration × driftFactor) + 2 ms. In [0, 1). @default 0.01 */
+  /** drift = floor(duration × driftFactor) + 2 ms. In [0, 0.99]. @default 0.01 */
   readonly driftFactor: number;
   /** Retries after the first attempt (10: up to 11 attempts); -1 retries without limit. @default 10 */
   readonly retryCount: number;
@@ -295,7 +295,7 @@ function mergeSettings(base: Settings, given: Partial<Settings>, name: string): 
     ...base,
     ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
   } as Settings;
-  requireNumber(`${name}.driftFactor`, s.driftFactor, 0, 0.999_999);
+  requireNumber(`${name}.driftFactor`, s.driftFactor, 0, MAX_DRIFT_FACTOR);
   requireInteger(`${name}.retryCount`, s.retryCount, -1, MAX_ATTEMPTS);
   requireNumber(`${name}.retryDelay`, s.retryDelay, 0, MAX_DELAY_MS / 2);
   requireNumber(`${name}.retryJitter`, s.retryJitter, 0, MAX_DELAY_MS / 2);

@@ -99,7 +99,7 @@ describe('RedisClient options', () => {
     [{ ioredis: { keyPrefix: 'x:' } }, 'options.ioredis.keyPrefix', 'keyPrefix option'],
     [{ locks: { keyPrefix: 'x' } }, 'options.locks.keyPrefix', 'one of the known keys'],
     [{ locks: { retryCount: -1 } }, 'options.locks.retryCount', 'an integer in [0, '],
-    [{ locks: { driftFactor: 2 } }, 'options.locks.driftFactor', 'in [0, 1)'],
+    [{ locks: { driftFactor: 2 } }, 'options.locks.driftFactor', 'in [0, 0.99]'],
   ])('refuses %j, naming %s', async (options, argument, text) => {
     const error = await refusal(() => new RedisClient(options as never));
     expect(error.argument).toBe(argument);

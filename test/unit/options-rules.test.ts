@@ -11,7 +11,7 @@ import {
   resolveOptions,
   retryDelayOf,
 } from '../../src/options.js';
-import { MAX_TTL_MS } from '../../src/validity.js';
+import { MAX_DRIFT_FACTOR, MAX_TTL_MS } from '../../src/validity.js';
 import { refusal } from '../support/refusal.js';
 
 /**
@@ -19,6 +19,7 @@ import { refusal } from '../support/refusal.js';
  * typed error naming the argument, the range and what was received.
  */
 const resolve = (options: object | undefined) => resolveOptions(options as never).options;
+const DRIFT_RANGE = `a finite number in [0, ${MAX_DRIFT_FACTOR}]`;
 const refused = (options: object) => refusal(() => resolveOptions(options as never));
 
 describe('resolveOptions', () => {
@@ -62,7 +63,7 @@ describe('resolveOptions', () => {
     expect(resolve({ retryCount: 1_000_000 }).retryCount).toBe(1_000_000);
     expect(resolve({ retryDelay: MAX_DELAY_MS, retryJitter: 0 }).retryDelay).toBe(MAX_DELAY_MS);
     expect(resolve({ retryDelay: 100, retryJitter: 100 }).retryJitter).toBe(100);
-    expect(resolve({ driftFactor: 0.999 }).driftFactor).toBe(0.999);
+    expect(resolve({ driftFactor: MAX_DRIFT_FACTOR }).driftFactor).toBe(MAX_DRIFT_FACTOR);
     expect(resolve({ nodeTimeoutMs: MAX_TTL_MS }).nodeTimeoutMs).toBe(MAX_TTL_MS);
     expect(resolve({ minNodeUptimeMs: MAX_TTL_MS }).minNodeUptimeMs).toBe(MAX_TTL_MS);
   });
@@ -76,10 +77,12 @@ describe('resolveOptions', () => {
       [{ retryDelay: MAX_DELAY_MS + 1 }, 'options.retryDelay', `a finite number in [0, ${MAX_DELAY_MS}]`],
       [{ retryDelay: 10, retryJitter: 11 }, 'options.retryJitter', 'a finite number in [0, 10]'],
       [{ retryJitter: -1 }, 'options.retryJitter', 'a finite number in [0, 200]'],
-      [{ driftFactor: 1 }, 'options.driftFactor', 'a number in [0, 1)'],
-      [{ driftFactor: -0.01 }, 'options.driftFactor', 'a number in [0, 1)'],
-      [{ driftFactor: Number.NaN }, 'options.driftFactor', 'a number in [0, 1)'],
-      [{ driftFactor: '0.1' }, 'options.driftFactor', 'a number in [0, 1)'],
+      [{ driftFactor: 1 }, 'options.driftFactor', DRIFT_RANGE],
+      [{ driftFactor: 0.991 }, 'options.driftFactor', DRIFT_RANGE],
+      [{ driftFactor: 1 - 1e-10 }, 'options.driftFactor', DRIFT_RANGE],
+      [{ driftFactor: -0.01 }, 'options.driftFactor', DRIFT_RANGE],
+      [{ driftFactor: Number.NaN }, 'options.driftFactor', DRIFT_RANGE],
+      [{ driftFactor: '0.1' }, 'options.driftFactor', DRIFT_RANGE],
       [{ nodeTimeoutMs: 0 }, 'options.nodeTimeoutMs', `an integer in [1, ${MAX_TTL_MS}]`],
       [{ nodeTimeoutMs: MAX_TTL_MS + 1 }, 'options.nodeTimeoutMs', `an integer in [1, ${MAX_TTL_MS}]`],
       [{ minNodeUptimeMs: -1 }, 'options.minNodeUptimeMs', `an integer in [0, ${MAX_TTL_MS}]`],

@@ -66,9 +66,9 @@ describe('constructor input', () => {
     ['retryDelay', Number.POSITIVE_INFINITY, /finite/],
     ['retryJitter', 300, /retryJitter may not exceed retryDelay/],
     ['retryJitter', -1, /\[0, 200\]/],
-    ['driftFactor', 1, /\[0, 1\)/],
-    ['driftFactor', -0.1, /\[0, 1\)/],
-    ['driftFactor', '0.01', /\[0, 1\)/],
+    ['driftFactor', 1, /\[0, 0\.99\]/],
+    ['driftFactor', -0.1, /\[0, 0\.99\]/],
+    ['driftFactor', '0.01', /\[0, 0\.99\]/],
     ['nodeTimeoutMs', 0, /integer in \[1, /],
     ['keyPrefix', 5, /a string/],
   ])('refuses options.%s = %s', (name, value, range) => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { resolveOptions } from '../../src/options.js';
 import {
   deadlineMs,
   driftMs,
+  MAX_DRIFT_FACTOR,
   MAX_TTL_MS,
   MIN_VALIDITY_MS,
   minTtlMs,
@@ -34,6 +36,38 @@ describe('drift and validity (R4)', () => {
       expect(min - 1 - driftMs(min - 1, f)).toBeLessThan(MIN_VALIDITY_MS);
     }
     expect(minTtlMs(0.01)).toBe(12);
+  });
+
+  it('every driftFactor the options accept leaves MIN_VALIDITY_MS at some TTL up to MAX_TTL_MS', () => {
+    // A driftFactor within 1e-8 of 1 was accepted, and minTtlMs then stepped through 2^31 TTLs to
+    // return MAX_TTL_MS, whose validity is below zero: every TTL the options took was unusable.
+    const accepted = [0.5, 0.9, MAX_DRIFT_FACTOR, 0.999, 1 - 1e-6, 1 - 1e-10].filter((f) => {
+      try {
+        resolveOptions({ driftFactor: f });
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    expect(accepted).toEqual([0.5, 0.9, MAX_DRIFT_FACTOR]);
+    for (const f of accepted) {
+      const min = minTtlMs(f);
+      expect(min).toBeLessThanOrEqual(MAX_TTL_MS);
+      expect(min - driftMs(min, f)).toBeGreaterThanOrEqual(MIN_VALIDITY_MS);
+    }
+    expect(minTtlMs(MAX_DRIFT_FACTOR)).toBe(1_101);
+  });
+
+  it('minTtlMs is the least TTL with enough validity for every accepted driftFactor', () => {
+    // The reference: step up from the least conceivable TTL (at most 1,101 steps up to 0.99).
+    const stepping = (f: number) => {
+      let ttl = MIN_VALIDITY_MS + 2;
+      while (ttl - driftMs(ttl, f) < MIN_VALIDITY_MS) ttl++;
+      return ttl;
+    };
+    const factors = [0, 1e-9, 0.01, 0.0834, 0.0835, 0.1, 0.5, 0.75, 0.9, 0.98, 0.985, MAX_DRIFT_FACTOR];
+    for (let i = 0; i <= 2_000; i++) factors.push((i / 2_000) * MAX_DRIFT_FACTOR);
+    for (const f of factors) expect([f, minTtlMs(f)]).toEqual([f, stepping(f)]);
   });
 
   it('the per-node timeout defaults to max(50, 5% of ttl) and never exceeds ttl − drift', () => {
