@@ -158,33 +158,16 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
-    line: 80,
-    mutator: 'ArrayDeclaration',
-    replacement: 'new Array()',
-    code: 'const settled: boolean[] = new Array(n).fill(false);',
-    reason: 'an empty array reads undefined at every index, as falsy as the false it was filled with',
-  },
-  {
-    file: 'src/quorum.ts',
-    line: 97,
+    line: 100,
     mutator: 'MethodExpression',
     replacement: 'reports',
     code: 'const nodes = reports.slice();',
     reason:
-      'in decide(): nothing writes to reports once decided (settle returns first, onAbort is removed), so the copy equals the array; `outcomes` is a map of it, a copy either way',
+      'in decide(): once decided, settle() writes only `outcomes` (the stragglers of a lost vote) and onAbort returns, so nothing writes to reports: the copy equals the array',
   },
   {
     file: 'src/quorum.ts',
-    line: 110,
-    mutator: 'ConditionalExpression',
-    replacement: 'false',
-    code: 'if (decided) return;',
-    reason:
-      'in check(): settle returns first once decided; the check after the sends can follow a decision only if a send aborted the signal, and then every node is settled, so deciding again resolves a settled promise (a no-op) with no `final`',
-  },
-  {
-    file: 'src/quorum.ts',
-    line: 120,
+    line: 123,
     mutator: 'ConditionalExpression',
     replacement: 'false',
     code: 'if (settled[i]) return;',
@@ -193,7 +176,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
-    line: 164,
+    line: 167,
     mutator: 'ConditionalExpression',
     replacement: 'false',
     code: 'if (decided) return;',
@@ -202,7 +185,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
-    line: 168,
+    line: 171,
     mutator: 'UpdateOperator',
     replacement: 'pending++',
     code: 'pending--;',
@@ -211,7 +194,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
-    line: 177,
+    line: 180,
     mutator: 'BooleanLiteral',
     replacement: 'false',
     code: 'decided = true;',
@@ -220,7 +203,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
-    line: 178,
+    line: 181,
     mutator: 'MethodExpression',
     replacement: 'reports',
     code: "resolve({ decision: 'aborted', votes: 0, startMs, decidedMs: startMs, nodes: reports.slice() });",
@@ -228,7 +211,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
-    line: 181,
+    line: 184,
     mutator: 'ObjectLiteral',
     replacement: '{}',
     code: "signal?.addEventListener('abort', onAbort, { once: true });",
@@ -236,7 +219,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
-    line: 181,
+    line: 184,
     mutator: 'BooleanLiteral',
     replacement: 'false',
     code: "signal?.addEventListener('abort', onAbort, { once: true });",
@@ -244,7 +227,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
-    line: 183,
+    line: 186,
     mutator: 'ConditionalExpression',
     replacement: 'true',
     code: "for (let i = 0; i < n; i++) if (!settled[i]) settle(i, { outcome: 'timeout', yes: false }, null);",
@@ -252,12 +235,12 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
-    line: 225,
+    line: 234,
     mutator: 'ConditionalExpression',
     replacement: 'false',
     code: 'if (settled[i]) return;',
     reason:
-      'in the rejection handler: settle() itself returns for a node already settled, and reading the clock or wrapping the error has no effect',
+      'in the rejection handler, after the watcher is told: settle() itself returns for a node already settled, and reading the clock or wrapping the error has no effect',
   },
   {
     file: 'src/release.ts',
@@ -279,7 +262,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/renew.ts',
-    line: 52,
+    line: 44,
     mutator: 'ConditionalExpression',
     replacement: 'false',
     code: 'if (!active(channels.renew)) return renewRound(core, resources, value, ttl, held, signal, protocol);',
@@ -288,7 +271,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/renew.ts',
-    line: 142,
+    line: 137,
     mutator: 'BlockStatement',
     replacement: '{}',
     code: '} finally {',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { CallWatcher } from '../../src/creates.js';
 import type { RoundNode, Verdict, Vetting } from '../../src/quorum.js';
 import { classify, PROBE, setup } from './quorum-setup.js';
 
@@ -158,5 +159,54 @@ describe('runRound: the report of a vetted node', () => {
     const result = await r.time.run(r.round);
     expect(result.decision).toBe('lost');
     expect(result.nodes[0]!.error).toBe(infoFailed);
+  });
+});
+
+describe('runRound: the call watcher', () => {
+  /** A watcher that records every call sent and every answer, and a classifier that records what it read. */
+  const watching = () => {
+    const events: string[] = [];
+    const read: unknown[] = [];
+    const watcher: CallWatcher = {
+      sent: (node) => events.push(`sent ${node}`),
+      answered: (node, outcome) => events.push(`answered ${node} ${outcome}`),
+    };
+    const spy = (reply: unknown): Verdict => {
+      read.push(reply);
+      return classify(reply);
+    };
+    return { events, read, watcher, spy };
+  };
+
+  it('hears of every call and of its answer, on time and late, the late one from its command alone', async () => {
+    const w = watching();
+    const r = setup(4, { watcher: w.watcher, classify: w.spy, quorum: 4 });
+    expect(w.events).toEqual(['sent 0', 'sent 1', 'sent 2', 'sent 3']);
+    await r.answer(0, 'yes');
+    await r.time.drain();
+    const result = await r.time.run(r.round);
+    // Lost at the first timeout: the report is the snapshot of that moment.
+    expect(result.nodes.map((n) => n.outcome)).toEqual(['acquired', 'timeout', 'pending', 'pending']);
+    // Late: a reply the classifier reads, one it cannot read, and a failed call.
+    await r.answer(1, 'yes');
+    await r.answer(2, 'throw');
+    await r.fail(3, new Error('closed'));
+    expect(w.events.slice(4)).toEqual([
+      'answered 0 acquired',
+      'answered 1 acquired',
+      'answered 2 error',
+      'answered 3 error',
+    ]);
+  });
+
+  it('never hands the classifier an error reply, on time or late: an error reply is an error', async () => {
+    const w = watching();
+    const r = setup(2, { watcher: w.watcher, classify: w.spy, quorum: 2 });
+    await r.answer(0, new Error('NOSCRIPT'));
+    await r.time.drain();
+    await r.time.run(r.round);
+    await r.answer(1, new Error('LOADING'));
+    expect(w.read).toEqual([]);
+    expect(w.events.slice(2)).toEqual(['answered 0 error', 'answered 1 error']);
   });
 });
