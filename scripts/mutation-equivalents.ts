@@ -158,12 +158,29 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/quorum.ts',
+    line: 83,
+    mutator: 'ArrayDeclaration',
+    replacement: 'new Array()',
+    code: 'const settled: boolean[] = new Array(n).fill(false);',
+    reason: 'an empty array reads undefined at every index, as falsy as the false it was filled with',
+  },
+  {
+    file: 'src/quorum.ts',
     line: 100,
     mutator: 'MethodExpression',
     replacement: 'reports',
     code: 'const nodes = reports.slice();',
     reason:
       'in decide(): once decided, settle() writes only `outcomes` (the stragglers of a lost vote) and onAbort returns, so nothing writes to reports: the copy equals the array',
+  },
+  {
+    file: 'src/quorum.ts',
+    line: 113,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: 'if (decided) return;',
+    reason:
+      'in check(): settle() returns before it once decided; the check after the sends follows a decision only if a send aborted the signal, and then every node is settled with no vote, so deciding again resolves a settled promise (a no-op) with no `final`',
   },
   {
     file: 'src/quorum.ts',
