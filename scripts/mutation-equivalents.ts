@@ -270,12 +270,12 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/validity.ts',
-    line: 31,
+    line: 40,
     mutator: 'ArithmeticOperator',
     replacement: 'MIN_VALIDITY_MS - 2',
-    code: 'let ttl = MIN_VALIDITY_MS + 2;',
+    code: 'let low = MIN_VALIDITY_MS + 2;',
     reason:
-      'the start is a shortcut: ttl − drift(ttl) never decreases as ttl grows, so the loop stops at the same least ttl from any start below it',
+      'no TTL below 12 leaves 10 ms (drift is at least 2 ms), so a lower start fails the shortcut and the search, over a range whose bottom leaves too little either way, finds the same least TTL in more steps',
   },
   {
     file: 'src/renew.ts',
