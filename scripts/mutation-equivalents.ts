@@ -44,7 +44,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/lease.ts',
-    line: 46,
+    line: 49,
     mutator: 'UpdateOperator',
     replacement: 'this.#inFlight--',
     code: 'this.#inFlight++;',
@@ -53,7 +53,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/lease.ts',
-    line: 55,
+    line: 58,
     mutator: 'EqualityOperator',
     replacement: 's.bound <= deadline',
     code: 'for (const s of this.#sent) if (s.seq > seq && s.bound < deadline) deadline = s.bound;',
@@ -61,20 +61,20 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/lease.ts',
-    line: 58,
+    line: 61,
     mutator: 'ConditionalExpression',
     replacement: 'false',
     code: 'if (--this.#inFlight === 0) this.#sent = [];',
     reason:
-      'as for line 46: emptying the list of bounds is bookkeeping; a later renew has a higher number than every bound left in it',
+      'as for line 49: emptying the list of bounds is bookkeeping; a later renew has a higher number than every bound left in it',
   },
   {
     file: 'src/lease.ts',
-    line: 58,
+    line: 61,
     mutator: 'UpdateOperator',
     replacement: '++this.#inFlight',
     code: 'if (--this.#inFlight === 0) this.#sent = [];',
-    reason: 'as for line 46',
+    reason: 'as for line 49',
   },
   {
     file: 'src/keys.ts',
@@ -87,7 +87,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/leader.ts',
-    line: 160,
+    line: 161,
     mutator: 'ObjectLiteral',
     replacement: '{}',
     code: "signal.addEventListener('abort', onStop, { once: true });",
@@ -96,7 +96,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/leader.ts',
-    line: 160,
+    line: 161,
     mutator: 'BooleanLiteral',
     replacement: 'false',
     code: "signal.addEventListener('abort', onStop, { once: true });",
@@ -105,7 +105,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/keeper.ts',
-    line: 111,
+    line: 114,
     mutator: 'ConditionalExpression',
     replacement: 'false',
     code: 'if (this.#stopped) return;',
@@ -114,7 +114,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/keeper.ts',
-    line: 120,
+    line: 123,
     mutator: 'ConditionalExpression',
     replacement: 'false',
     code: 'if (this.#stopped) return;',
@@ -123,7 +123,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/keeper.ts',
-    line: 135,
+    line: 138,
     mutator: 'ConditionalExpression',
     replacement: 'false',
     code: 'if (this.#stopped || this.#inFlight) return;',
@@ -132,7 +132,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/keeper.ts',
-    line: 135,
+    line: 138,
     mutator: 'LogicalOperator',
     replacement: 'this.#stopped && this.#inFlight',
     code: 'if (this.#stopped || this.#inFlight) return;',
@@ -140,7 +140,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/keeper.ts',
-    line: 169,
+    line: 172,
     mutator: 'ConditionalExpression',
     replacement: 'false',
     code: 'if (this.#stopped) return;',
@@ -149,7 +149,7 @@ export const EQUIVALENT: readonly Equivalent[] = [
   },
   {
     file: 'src/keeper.ts',
-    line: 174,
+    line: 177,
     mutator: 'ConditionalExpression',
     replacement: 'false',
     code: 'if (this.#stopped) return;',
