@@ -12,7 +12,8 @@
  *
  * The wall-clock bound (`--minutes`) is checked before each module, and a module still running
  * when it passes is stopped; the modules finished before keep their results. After the runs it
- * prints, and writes to reports/mutation/summary.md, the score of every core module measured so
+ * prints, and writes to reports/mutation/summary.md and into docs/testing.md (between its
+ * markers), the score of every core module measured so
  * far: detected (killed or timed out) over valid mutants (all but compile errors and ignored
  * ones; a mutant no test covers counts as a survivor), and every survivor, with its reason when
  * scripts/mutation-equivalents.ts lists it as equivalent (by file, line, mutator, replacement
@@ -214,12 +215,6 @@ const pct = (n: number, d: number) => (d === 0 ? 'n/a' : `${((100 * n) / d).toFi
 function summarise(files: readonly string[]): boolean {
   const rows = files.map(rowOf).filter((r): r is Row => r !== undefined);
   const out: string[] = [
-    '# Mutation scores',
-    '',
-    'Written by `npm run mutation` (scripts/mutation.ts) from the results in this folder. Score:',
-    'killed or timed out over valid mutants (compile errors excluded; no coverage counts as a survivor).',
-    '"Without equivalents" leaves out the survivors scripts/mutation-equivalents.ts explains.',
-    '',
     '| File | Valid | Killed | Timeout | Survived | No coverage | Compile errors | Equivalent | Score | Without equivalents |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
@@ -255,12 +250,35 @@ function summarise(files: readonly string[]): boolean {
     }
     out.push('');
   }
-  const text = `${out.join('\n').trimEnd()}\n`;
+  const body = out.join('\n').trimEnd();
+  const text = `${SUMMARY_HEAD}\n\n${body}\n`;
   mkdirSync(REPORTS, { recursive: true });
   writeFileSync(join(REPORTS, 'summary.md'), text);
+  writeIntoDocs(body.replace(/^## Survivors$/m, '#### Survivors').replace(/^### /gm, '##### '));
   console.log(`\n${text}`);
   if (!ok) console.log(`A survivor in ${STRICT.join(', ')} has no reason: kill it or explain it.`);
   return ok;
+}
+
+const SUMMARY_HEAD = [
+  '# Mutation scores',
+  '',
+  'Written by `npm run mutation` (scripts/mutation.ts) from the results in this folder. Score:',
+  'killed or timed out over valid mutants (compile errors excluded; no coverage counts as a survivor).',
+  '"Without equivalents" leaves out the survivors scripts/mutation-equivalents.ts explains.',
+].join('\n');
+
+/** docs/testing.md carries the same table and survivors between these markers, rewritten by every run. */
+const DOCS = join(ROOT, 'docs', 'testing.md');
+const BEGIN = '<!-- mutation-scores:begin (written by scripts/mutation.ts) -->';
+const END = '<!-- mutation-scores:end -->';
+
+function writeIntoDocs(body: string): void {
+  const docs = readFileSync(DOCS, 'utf8');
+  const from = docs.indexOf(BEGIN);
+  const to = docs.indexOf(END);
+  if (from < 0 || to < from) throw new Error(`${DOCS} lacks the markers ${BEGIN} … ${END}`);
+  writeFileSync(DOCS, `${docs.slice(0, from + BEGIN.length)}\n\n${body}\n\n${docs.slice(to)}`);
 }
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').replace(/`/g, "'").slice(0, 100);
