@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { lostChannel } from '../../src/diagnostics.js';
 import type { AttemptReport, LockLostError, NodeOutcome, NodeReport } from '../../src/errors.js';
 import { type KeeperHost, type KeepOptions, keeperMarginMs, LeaseKeeper } from '../../src/keeper.js';
 import { Lease } from '../../src/lease.js';
@@ -286,5 +287,23 @@ describe('LeaseKeeper limits, release and stop (R11)', () => {
     expect(s.time.pendingTimers).toBe(0);
     await s.time.drain();
     expect(s.calls).toHaveLength(0);
+  });
+});
+
+describe('LeaseKeeper: the quorumlock:lost channel', () => {
+  it('publishes a loss with its resources and reason, and nothing for a stop', async () => {
+    const published: unknown[] = [];
+    const listener = (message: unknown) => published.push(message);
+    lostChannel.subscribe(listener);
+    try {
+      const lost = setup();
+      await lost.until(() => lost.lostAt() !== undefined);
+      expect(published).toEqual([{ resources: ['job'], reason: lost.reason() }]);
+      const stopped = setup();
+      await stopped.stop();
+      expect(published).toHaveLength(1);
+    } finally {
+      lostChannel.unsubscribe(listener);
+    }
   });
 });
