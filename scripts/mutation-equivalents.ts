@@ -157,6 +157,33 @@ export const EQUIVALENT: readonly Equivalent[] = [
       'in #lose: its callers cannot run once stopped (the watcher is forgotten, the watchdog cleared, #after checks first)',
   },
   {
+    file: 'src/primitive.ts',
+    line: 72,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: 'if (!active(channels.acquire)) return run();',
+    reason:
+      'traced() (src/diagnostics.ts) starts with the same test and then calls run directly; this copy only saves building the trace context on the untraced path',
+  },
+  {
+    file: 'src/primitive.ts',
+    line: 106,
+    mutator: 'StringLiteral',
+    replacement: '""',
+    code: "requireValue('value', value);",
+    reason:
+      "renewValue's only caller, Semaphore.renew, has already checked the value under the same name (requirePermitValue), so this check never refuses",
+  },
+  {
+    file: 'src/primitive.ts',
+    line: 121,
+    mutator: 'StringLiteral',
+    replacement: '""',
+    code: "requireValue('value', value);",
+    reason:
+      "releaseValue's only caller, Semaphore.release, has already checked the value under the same name (requirePermitValue), so this check never refuses",
+  },
+  {
     file: 'src/quorum.ts',
     line: 83,
     mutator: 'ArrayDeclaration',
