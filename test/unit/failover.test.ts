@@ -4,6 +4,7 @@ import { Redlock } from '../../src/redlock.js';
 import { MemoryNode, memoryAdapter } from '../../src/testing/memory.js';
 import { describeOverlaps, findOverlaps, type LeaseWindow } from '../support/checkers.js';
 import { VirtualTime, virtualRuntime } from '../support/virtual-time.js';
+import { warningsDuring } from '../support/warnings.js';
 
 const TTL = 10_000;
 
@@ -63,15 +64,7 @@ describe('a failover is a restart without persistence (R14)', () => {
   });
 
   it('warns once with QUORUMLOCK_FAILOVER', async () => {
-    const seen: string[] = [];
-    const listener = (w: Error & { code?: string }) => seen.push(`${w.code}: ${w.message}`);
-    process.on('warning', listener);
-    try {
-      await holdThenFailover(TTL);
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      process.off('warning', listener);
-    }
+    const seen = await warningsDuring(() => holdThenFailover(TTL));
     expect(seen.filter((w) => w.startsWith('QUORUMLOCK_FAILOVER'))).toEqual([
       expect.stringMatching(/now answers from another server .*its votes do not count for minNodeUptimeMs/),
     ]);

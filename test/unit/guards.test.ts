@@ -6,22 +6,9 @@ import { describeOverlaps, findOverlaps, type LeaseWindow } from '../support/che
 import { intercept } from '../support/intercept.js';
 import { MemoryCluster } from '../support/memory-cluster.js';
 import { VirtualTime, virtualRuntime } from '../support/virtual-time.js';
+import { warningsDuring } from '../support/warnings.js';
 
 const TTL = 10_000;
-
-/** Warnings emitted while `fn` runs, as `code: message`. */
-async function warningsDuring(fn: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  const listener = (w: Error & { code?: string }) => seen.push(`${w.code}: ${w.message}`);
-  process.on('warning', listener);
-  try {
-    await fn();
-    await new Promise((resolve) => setImmediate(resolve));
-  } finally {
-    process.off('warning', listener);
-  }
-  return seen;
-}
 
 /**
  * Row 21: A holds exactly {0,1,2} (3 and 4 unreachable to it); node 2 crashes and restarts at

@@ -5,6 +5,7 @@ import type { Verdict } from '../../src/quorum.js';
 import { forgetWarnings } from '../../src/warnings.js';
 import { refusal } from '../support/refusal.js';
 import { VirtualTime, virtualRuntime } from '../support/virtual-time.js';
+import { warningsDuring } from '../support/warnings.js';
 
 /**
  * src/nodes.ts on its own: the client list it accepts, the INFO probe each call carries, how a
@@ -60,20 +61,6 @@ function harness(
     return probe?.type === 'info' ? probe.sections : null;
   };
   return { time, nodes, info, sent, round, probeOf };
-}
-
-/** Warnings emitted while `fn` runs, as `code: message`. */
-async function warningsDuring(fn: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  const listener = (w: Error & { code?: string }) => seen.push(`${w.code}: ${w.message}`);
-  process.on('warning', listener);
-  try {
-    await fn();
-    await new Promise((resolve) => setImmediate(resolve));
-  } finally {
-    process.off('warning', listener);
-  }
-  return seen;
 }
 
 beforeEach(() => forgetWarnings());
