@@ -210,7 +210,10 @@ describe('quorumlock/compat on clusters (node-redlock code, ioredis Cluster clie
       const b = new CompatRedlock(clients as never[], { retryCount: 0 });
       const resources = spread('compat-three', 2);
       const lock = await a.acquire(resources, TTL);
-      expect(await values(resources[0]!)).toEqual([lock.value, lock.value, lock.value]);
+      // Granted at the second vote: the third cluster's SET may still be on its way (a straggler).
+      const held = await values(resources[0]!);
+      expect(held.filter((v) => v === lock.value).length).toBeGreaterThanOrEqual(2);
+      expect(held.every((v) => v === lock.value || v === null)).toBe(true);
       const refused = await b.acquire(resources, TTL).then(
         () => new Error('acquired a held resource'),
         (e: unknown) => e,
@@ -218,7 +221,7 @@ describe('quorumlock/compat on clusters (node-redlock code, ioredis Cluster clie
       expect(refused).toBeInstanceOf(ExecutionError);
       await lock.release();
       const result = await b.using(resources, TTL, async () => values(resources[1]!));
-      expect(result.filter((v) => v !== null)).toHaveLength(3);
+      expect(result.filter((v) => v !== null).length).toBeGreaterThanOrEqual(2);
       for (const r of resources) expect(await values(r)).toEqual([null, null, null]);
     } finally {
       await Promise.all(clients.map(closeIoredisCluster));
