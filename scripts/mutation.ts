@@ -16,14 +16,18 @@
  * markers), the score of every core module measured so
  * far: detected (killed or timed out) over valid mutants (all but compile errors and ignored
  * ones; a mutant no test covers counts as a survivor), and every survivor, with its reason when
- * scripts/mutation-equivalents.ts lists it as equivalent (by file, line, mutator, replacement
+ * scripts/equivalents/ lists it as equivalent (by file, line, mutator, replacement
  * and the text of the line). Exits 1 when a survivor of a module in STRICT has no reason.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EQUIVALENT, type Equivalent } from './mutation-equivalents.js';
+import type { Equivalent } from './equivalents/equivalent.js';
+import { OTHER_EQUIVALENTS } from './equivalents/other.js';
+import { STRICT_EQUIVALENTS } from './equivalents/strict.js';
+
+const EQUIVALENT: readonly Equivalent[] = [...STRICT_EQUIVALENTS, ...OTHER_EQUIVALENTS];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const REPORTS = join(ROOT, 'reports', 'mutation');
@@ -265,7 +269,7 @@ const SUMMARY_HEAD = [
   '',
   'Written by `npm run mutation` (scripts/mutation.ts) from the results in this folder. Score:',
   'killed or timed out over valid mutants (compile errors excluded; no coverage counts as a survivor).',
-  '"Without equivalents" leaves out the survivors scripts/mutation-equivalents.ts explains.',
+  '"Without equivalents" leaves out the survivors scripts/equivalents/ explains.',
 ].join('\n');
 
 /** docs/testing.md carries the same table and survivors between these markers, rewritten by every run. */

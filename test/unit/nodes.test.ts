@@ -84,6 +84,27 @@ describe('Nodes: the client list', () => {
         new Nodes([{} as never], { coalesce: false, minNodeUptimeMs: 0 }, virtualRuntime(new VirtualTime())),
     );
     expect(other.message).toContain('an adapter has `endpoint: string` and `exec(commands)`');
+    const glideLike = { customCommand: async () => null, exec: async () => null };
+    const glide = refusal(
+      () =>
+        new Nodes(
+          [glideLike as never],
+          { coalesce: false, minNodeUptimeMs: 0 },
+          virtualRuntime(new VirtualTime()),
+        ),
+    );
+    expect(glide.message).toContain('wrap a raw glide client with glideAdapter(client, { endpoint })');
+  });
+
+  it('names the set by its endpoints, sorted: the same servers in any order are the same set', () => {
+    const set = (endpoints: string[]) =>
+      new Nodes(
+        endpoints.map((endpoint) => ({ endpoint, exec: async () => [] })),
+        { coalesce: false, minNodeUptimeMs: 0 },
+        virtualRuntime(new VirtualTime()),
+      ).id;
+    expect(set(['b:2', 'c:3', 'a:1'])).toBe('a:1,b:2,c:3');
+    expect(set(['c:3', 'a:1', 'b:2'])).toBe(set(['a:1', 'b:2', 'c:3']));
   });
 
   it('refuses an endpoint twice, naming the first', () => {
@@ -208,6 +229,17 @@ describe('Nodes: vetting by INFO', () => {
       'QUORUMLOCK_INFO_REFUSED: node 0 (node-0:6379) refuses INFO (NOPERM no permissions): it cannot be checked for being the same server as another node, nor for eviction and persistence; its votes do not count, because minNodeUptimeMs needs its uptime',
     ]);
   });
+
+  it('warns of each node that refuses INFO', async () => {
+    const h = harness(3);
+    h.info[0] = new Error('NOPERM no permissions');
+    h.info[2] = new Error('NOPERM no permissions');
+    const warnings = await warningsDuring(() => h.round());
+    expect(warnings.map((w) => w.slice(0, w.indexOf(' refuses')))).toEqual([
+      'QUORUMLOCK_INFO_REFUSED: node 0 (node-0:6379)',
+      'QUORUMLOCK_INFO_REFUSED: node 2 (node-2:6379)',
+    ]);
+  });
 });
 
 describe('Nodes: failover (another server behind the endpoint)', () => {
@@ -266,6 +298,27 @@ describe('Nodes: warnings on first contact', () => {
     expect(warnings).toEqual([
       'QUORUMLOCK_DUPLICATE_NODE: node 1 (node-1:6379): same server as node 0 (node-0:6379) (run_id run00000...): only one of their votes counts',
     ]);
+  });
+
+  it('names each pair of nodes that are the same server', async () => {
+    const h = harness(5);
+    h.info[1] = h.info[0];
+    h.info[3] = h.info[2];
+    const warnings = await warningsDuring(() => h.round());
+    expect(warnings).toEqual([
+      'QUORUMLOCK_DUPLICATE_NODE: node 1 (node-1:6379): same server as node 0 (node-0:6379) (run_id run00000...): only one of their votes counts',
+      'QUORUMLOCK_DUPLICATE_NODE: node 3 (node-3:6379): same server as node 2 (node-2:6379) (run_id run20000...): only one of their votes counts',
+    ]);
+  });
+
+  it('reads the configuration on first contact only: later INFO serves failover and uptime', async () => {
+    const h = harness(1, { minNodeUptimeMs: 1_000 });
+    await h.round();
+    h.time.jump(5_000);
+    // A server up for an hour now answers, with an evicting policy: a failover, nothing more.
+    h.info[0] = infoText('f'.repeat(40), 3_600, { policy: 'allkeys-lru', aof: true });
+    const warnings = await warningsDuring(() => h.round());
+    expect(warnings.map((w) => w.slice(0, w.indexOf(':')))).toEqual(['QUORUMLOCK_FAILOVER']);
   });
 
   it('warns of each server with an evicting policy, and of none whose INFO has no memory section', async () => {
