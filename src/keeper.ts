@@ -11,9 +11,9 @@ export interface KeepOptions {
    * Stop renewing after this many successful renewals; the lock then lapses and the signal
    * aborts with reason `renewal-limit` before its deadline. @default Infinity (no limit)
    */
-  readonly maxRenewals?: number;
+  readonly maxRenewals?: number | undefined;
   /** TTL of each renewal, in ms. @default the lock's own TTL */
-  readonly ttl?: number;
+  readonly ttl?: number | undefined;
 }
 
 export const KEEP_KEYS = ['maxRenewals', 'ttl'] as const;

@@ -242,6 +242,21 @@ export function operationSignal(options: OperationOptions | undefined): AbortSig
   return signal;
 }
 
+/**
+ * A `using` call's options: checked for unknown keys (`known`) and for the keeper's ranges, then
+ * split into those of its acquire and those of its keeper.
+ */
+export function usingOptions<T extends KeepOptions>(
+  options: T,
+  known: readonly string[],
+  driftFactor: number,
+): { readonly acquire: Omit<T, keyof KeepOptions>; readonly keep: KeepOptions } {
+  requireOptions('options', options, known);
+  validateKeepOptions(options, driftFactor);
+  const { maxRenewals, ttl, ...acquire } = options;
+  return { acquire, keep: { maxRenewals, ttl } };
+}
+
 export function validateKeepOptions(options: KeepOptions, driftFactor: number): void {
   if (options.maxRenewals !== undefined && options.maxRenewals !== Number.POSITIVE_INFINITY) {
     requireInteger('options.maxRenewals', options.maxRenewals, 0, Number.MAX_SAFE_INTEGER);

@@ -35,6 +35,7 @@ import {
   operationSignal,
   Primitive,
   settleAcquire,
+  usingOptions,
   validateKeepOptions,
 } from './primitive.js';
 import { Registry } from './registry.js';
@@ -243,15 +244,9 @@ export class Redlock {
     options: UsingOptions = {},
   ): Promise<T> {
     requireFunction('fn', fn, 'a function (signal, lock) => result');
-    requireOptions('options', options, USING_KEYS);
-    const { maxRenewals, ttl: renewTtl, ...acquireOptions } = options;
-    validateKeepOptions(options, this.options.driftFactor);
-    const lock = await this.acquire(resource, ttl, acquireOptions);
-    const keeper = this.keep(lock, {
-      ...(maxRenewals === undefined ? {} : { maxRenewals }),
-      ...(renewTtl === undefined ? {} : { ttl: renewTtl }),
-    });
-    return holdWhile(this.#core.runtime, lock, keeper, fn, options.signal);
+    const split = usingOptions(options, USING_KEYS, this.options.driftFactor);
+    const lock = await this.acquire(resource, ttl, split.acquire);
+    return holdWhile(this.#core.runtime, lock, this.keep(lock, split.keep), fn, options.signal);
   }
 
   /**

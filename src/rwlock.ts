@@ -14,7 +14,7 @@ import {
   requireTtl,
 } from './options.js';
 import type { Primitive } from './primitive.js';
-import { orNull, validateKeepOptions } from './primitive.js';
+import { orNull, usingOptions } from './primitive.js';
 import { ABSENT, grantVerdict, LOCK, type Protocol, RELEASED, RENEWED } from './protocol.js';
 import {
   parseGrantReply,
@@ -99,18 +99,12 @@ export class ReadWriteLock {
       throw new InvalidArgumentError('mode', "'read' or 'write'", mode);
     }
     requireFunction('fn', fn, 'a function (signal, lease) => result');
-    requireOptions('options', options, USING_KEYS);
-    const { maxRenewals, ttl: renewTtl, ...acquireOptions } = options;
-    validateKeepOptions(options, this.#primitive.core.options.driftFactor);
-    const keepOptions = {
-      ...(maxRenewals === undefined ? {} : { maxRenewals }),
-      ...(renewTtl === undefined ? {} : { ttl: renewTtl }),
-    };
+    const split = usingOptions(options, USING_KEYS, this.#primitive.core.options.driftFactor);
     const protocol = mode === 'read' ? this.#read : this.#writeProtocol();
     return this.#primitive.using(
-      () => this.#take(protocol, ttl, acquireOptions),
+      () => this.#take(protocol, ttl, split.acquire),
       fn,
-      keepOptions,
+      split.keep,
       options.signal,
     );
   }

@@ -14,7 +14,7 @@ import {
   requireValue,
 } from './options.js';
 import type { Primitive } from './primitive.js';
-import { orNull, validateKeepOptions } from './primitive.js';
+import { orNull, usingOptions } from './primitive.js';
 import { ABSENT, grantVerdict, type Protocol, RELEASED, RENEWED } from './protocol.js';
 import type { ReleaseResult } from './release.js';
 import type { RenewResult } from './renew.js';
@@ -113,14 +113,8 @@ export class Semaphore {
     options: PermitUsingOptions = {},
   ): Promise<T> {
     requireFunction('fn', fn, 'a function (signal, permit) => result');
-    requireOptions('options', options, USING_KEYS);
-    const { maxRenewals, ttl: renewTtl, ...acquireOptions } = options;
-    validateKeepOptions(options, this.#primitive.core.options.driftFactor);
-    const keepOptions = {
-      ...(maxRenewals === undefined ? {} : { maxRenewals }),
-      ...(renewTtl === undefined ? {} : { ttl: renewTtl }),
-    };
-    return this.#primitive.using(() => this.acquire(ttl, acquireOptions), fn, keepOptions, options.signal);
+    const split = usingOptions(options, USING_KEYS, this.#primitive.core.options.driftFactor);
+    return this.#primitive.using(() => this.acquire(ttl, split.acquire), fn, split.keep, options.signal);
   }
 
   #protocolFor(count: number | undefined): Protocol {

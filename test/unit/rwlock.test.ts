@@ -137,6 +137,54 @@ describe('read-write lock', () => {
       argument: 'mode',
     });
     expect(() => rw.write(TTL, { retries: 1 } as never)).toThrow(/options.retries/);
+    expect(() => redlock.readWrite('')).toThrow(expect.objectContaining({ argument: 'resource' }));
+    await expect(time.run(rw.using('both' as never, TTL, () => 1))).rejects.toMatchObject({
+      expected: "'read' or 'write'",
+    });
+    await expect(time.run(rw.using('read', TTL, 'fn' as never))).rejects.toMatchObject({
+      argument: 'fn',
+      expected: 'a function (signal, lease) => result',
+    });
+    await expect(time.run(rw.using('read', TTL, () => 1, { renewals: 1 } as never))).rejects.toMatchObject({
+      argument: 'options.renewals',
+    });
+  });
+
+  it("using('read') shares with the readers in; using('write') waits for them", async () => {
+    const { time, redlock } = setup();
+    const rw = redlock.readWrite('doc');
+    const held = await time.run(rw.read(TTL));
+    expect(await time.run(rw.using('read', TTL, () => 'shared'))).toBe('shared');
+    await expect(time.run(rw.using('write', TTL, () => 'alone'))).rejects.toBeInstanceOf(LockAcquireError);
+    await time.run(held.release());
+    await time.run(redlock.idle());
+  });
+
+  it('with fencing, each lease reads the counter in its acquire call and gets a higher token', async () => {
+    const { time, cluster, redlock } = setup({ fencing: true });
+    await time.run(redlock.initFencing('doc'));
+    const rw = redlock.readWrite('doc');
+    const r = await time.run(rw.read(TTL));
+    expect(readers(cluster)).toEqual([1, 1, 1, 1, 1]);
+    await time.run(r.release());
+    const w = await time.run(rw.write(TTL));
+    expect([r.fencingToken, w.fencingToken]).toEqual([1, 2]);
+    // The counters the votes carried: the floor before the read, the read's token before the write.
+    for (const [lease, counter] of [
+      [r, 0],
+      [w, 1],
+    ] as const) {
+      const votes = lease.report.nodes.filter((n) => n.outcome === 'acquired');
+      expect(votes.length).toBeGreaterThanOrEqual(3);
+      expect(votes.map((n) => n.counter)).toEqual(votes.map(() => counter));
+    }
+    await time.run(w.release());
+    await time.run(redlock.idle());
+    // Without fencing no report carries a counter.
+    const plain = setup();
+    const lease = await plain.time.run(plain.redlock.readWrite('doc').write(TTL));
+    const read = await plain.time.run(plain.redlock.readWrite('other').read(TTL));
+    expect([...lease.report.nodes, ...read.report.nodes].filter((n) => 'counter' in n)).toEqual([]);
   });
 
   it('warns once when writerIntentMs is shorter than the longest retry delay (the intent would lapse between attempts)', () => {
@@ -147,8 +195,14 @@ describe('read-write lock', () => {
       redlock.readWrite('other', { writerIntentMs: 50 });
       redlock.readWrite('doc', { writerIntentMs: 250 });
       redlock.readWrite('doc', { writerIntentMs: 0 });
-      expect(emit.mock.calls.map(([, options]) => options)).toEqual([{ code: 'QUORUMLOCK_WRITER_INTENT' }]);
+      // Shorter than delay + jitter, though longer than the delay alone: warned too.
+      redlock.readWrite('doc', { writerIntentMs: 210 });
+      expect(emit.mock.calls.map(([, options]) => options)).toEqual([
+        { code: 'QUORUMLOCK_WRITER_INTENT' },
+        { code: 'QUORUMLOCK_WRITER_INTENT' },
+      ]);
       expect(String(emit.mock.calls[0]![0])).toMatch(/writerIntentMs 50 is shorter than .*200 ms \+ 50 ms/);
+      expect(String(emit.mock.calls[1]![0])).toMatch(/writerIntentMs 210 is shorter/);
     } finally {
       emit.mockRestore();
     }

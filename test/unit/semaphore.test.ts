@@ -252,3 +252,46 @@ describe('semaphore: bad input', () => {
     expect(cluster.calls).toHaveLength(0);
   });
 });
+
+describe('semaphore: using and fencing in detail', () => {
+  it('using names its arguments and hands maxRenewals and ttl to the keeper of the permit', async () => {
+    const { time, cluster, redlock } = setup();
+    const sem = redlock.semaphore('pool', { permits: 2 });
+    await expect(time.run(sem.using(TTL, 'fn' as never))).rejects.toMatchObject({
+      argument: 'fn',
+      expected: 'a function (signal, permit) => result',
+    });
+    await expect(time.run(sem.using(TTL, () => 1, { renewals: 1 } as never))).rejects.toMatchObject({
+      argument: 'options.renewals',
+    });
+    const wait = (ms: number) => new Promise<void>((resolve) => time.setTimeout(resolve, ms));
+    // Each renewal of a 1 s permit asks for 5 s.
+    await time.run(sem.using(1_000, () => wait(2_000), { ttl: 5_000 }));
+    const extends_ = cluster.scriptCalls('quorumlock:sem-extend');
+    expect(extends_.length).toBeGreaterThan(0);
+    expect(extends_.every((c) => c.args[1] === '5000')).toBe(true);
+    // No renewal allowed: the permit lapses while fn waits, and using says why.
+    await expect(time.run(sem.using(1_000, () => wait(2_000), { maxRenewals: 0 }))).rejects.toMatchObject({
+      name: 'LockLostError',
+      reason: 'renewal-limit',
+    });
+    await time.run(redlock.idle());
+  });
+
+  it('a fenced grant reads the counter in its acquire call, on its own set; an unfenced one reports none', async () => {
+    const fenced = setup(5, { fencing: true });
+    await fenced.time.run(fenced.redlock.initFencing('pool'));
+    const sem = fenced.redlock.semaphore('pool', { permits: 2 });
+    const a = await fenced.time.run(sem.acquire(TTL));
+    const b = await fenced.time.run(sem.acquire(TTL));
+    await fenced.time.run(fenced.redlock.idle());
+    expect(members(fenced.cluster, 'pool')).toEqual(Array(5).fill([a.value, b.value].sort()));
+    // The counter each node answered b's acquire with is a's token: b's claim proposes 2 at once.
+    const votes = b.report.nodes.filter((n) => n.outcome === 'acquired');
+    expect(votes.length).toBeGreaterThanOrEqual(sem.quorum);
+    expect(votes.map((n) => n.counter)).toEqual(votes.map(() => 1));
+    const plain = setup();
+    const permit = await plain.time.run(plain.redlock.semaphore('pool', { permits: 2 }).acquire(TTL));
+    expect(permit.report.nodes.filter((n) => 'counter' in n)).toEqual([]);
+  });
+});
