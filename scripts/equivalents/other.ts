@@ -195,4 +195,22 @@ export const OTHER_EQUIVALENTS: readonly Equivalent[] = [
     reason:
       "releaseValue's only caller, Semaphore.release, has already checked the value under the same name (requirePermitValue), so this check never refuses",
   },
+  {
+    file: 'src/redlock.ts',
+    line: 136,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: 'if (!active(channels.acquire)) return this.#acquire(resource, ttl, options);',
+    reason:
+      'traced() (src/diagnostics.ts) starts with the same test and then calls #acquire directly; this copy only saves building the trace context on the untraced path',
+  },
+  {
+    file: 'src/semaphore.ts',
+    line: 121,
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    code: 'if (count === undefined || count === 1) return this.#one;',
+    reason:
+      'semaphoreProtocol(permits, 1, quorum) makes a protocol equal to #one, which was made by the same call: the branch only saves making it again',
+  },
 ];
