@@ -25,9 +25,10 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Equivalent } from './equivalents/equivalent.js';
 import { OTHER_EQUIVALENTS } from './equivalents/other.js';
+import { STATIC_SURVIVORS } from './equivalents/static.js';
 import { STRICT_EQUIVALENTS } from './equivalents/strict.js';
 
-const EQUIVALENT: readonly Equivalent[] = [...STRICT_EQUIVALENTS, ...OTHER_EQUIVALENTS];
+const EQUIVALENT: readonly Equivalent[] = [...STRICT_EQUIVALENTS, ...OTHER_EQUIVALENTS, ...STATIC_SURVIVORS];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const REPORTS = join(ROOT, 'reports', 'mutation');
@@ -209,7 +210,7 @@ function rowOf(file: string): Row | undefined {
     counts,
     valid: entry.mutants.length - invalid,
     detected: (counts.Killed ?? 0) + (counts.Timeout ?? 0),
-    equivalent: survivors.filter((s) => s.reason).length,
+    equivalent: survivors.filter((s) => s.reason && s.reason.kind !== 'static').length,
     survivors,
   };
 }
@@ -248,7 +249,7 @@ function summarise(files: readonly string[]): boolean {
     for (const s of r.survivors) {
       const where = `${s.mutant.location.start.line}:${s.mutant.location.start.column}`;
       const what = `${s.mutant.status} ${s.mutant.mutatorName} \`${oneLine(s.mutant.replacement ?? '')}\``;
-      const why = s.reason ? `equivalent: ${s.reason.reason}` : 'NO REASON';
+      const why = s.reason ? `${s.reason.kind ?? 'equivalent'}: ${s.reason.reason}` : 'NO REASON';
       if (!s.reason && STRICT.includes(r.file)) ok = false;
       out.push(`- ${where} ${what} in \`${oneLine(s.code)}\`: ${why}`);
     }

@@ -13,4 +13,11 @@ export interface Equivalent {
   /** The trimmed text of that line. */
   readonly code: string;
   readonly reason: string;
+  /**
+   * 'static': not equivalent, but out of Stryker's reach: the mutant sits in a module-level
+   * constant, evaluated once at import, and Stryker's run never activates it. The reason names
+   * the test that fails with the mutant applied by hand. It stays a survivor in the score and is
+   * not counted as equivalent.
+   */
+  readonly kind?: 'static';
 }
